@@ -1,0 +1,85 @@
+"""Attribution: who gets the credit for an order, and who owns a customer on a given day.
+
+Two attributions are used in the workbook, and every figure says which:
+
+* **booking** (``credit_lines``) — the reps who made the sale: the order's split credit when its
+  shares are valid, else the order's ``rep_id``, else the customer's owner(s) on the order date. A
+  credit note follows its original invoice. Used for sales, margin and commission.
+* **ownership** (``owners_on`` / ``current_owners``) — who holds the account: the ownership rows valid
+  on a date, handovers and shared accounts included. Used for a customer's future value (CLV) and a
+  rep's book of customers.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+
+def owners_on(ownership: pd.DataFrame, keys: pd.DataFrame, customer_col: str = "customer_id",
+              date_col: str = "date") -> pd.DataFrame:
+    """Ownership rows valid on each (customer, date) in ``keys``: adds ``rep_id`` and ``share``.
+
+    A key with no valid ownership row is returned with ``rep_id`` missing.
+    """
+    k = keys[[customer_col, date_col]].drop_duplicates()
+    m = k.merge(ownership[["customer_id", "rep_id", "share", "valid_from", "valid_to"]],
+                left_on=customer_col, right_on="customer_id", how="left", suffixes=("", "_own"))
+    valid = (m["valid_from"] <= m[date_col]) & (m["valid_to"].isna() | (m[date_col] <= m["valid_to"]))
+    hit = m[valid]
+    miss = k.merge(hit[[customer_col, date_col]].drop_duplicates(), how="left", indicator=True)
+    miss = miss[miss["_merge"] == "left_only"].drop(columns="_merge")
+    out = pd.concat([hit[[customer_col, date_col, "rep_id", "share"]], miss.assign(rep_id=pd.NA, share=1.0)],
+                    ignore_index=True)
+    return out
+
+
+def current_owners(ownership: pd.DataFrame, as_of, orders: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each customer's owner(s) on ``as_of``: customer_id, rep_id, share (shares of a customer sum to 1).
+
+    Customers whose ownership has lapsed (no valid row) fall back to the last rep who booked an order
+    for them, when ``orders`` is given.
+    """
+    as_of = pd.Timestamp(as_of)
+    own = ownership[(ownership["valid_from"] <= as_of)
+                    & (ownership["valid_to"].isna() | (ownership["valid_to"] >= as_of))]
+    own = own[["customer_id", "rep_id", "share"]].copy()
+    own["share"] = own["share"] / own.groupby("customer_id")["share"].transform("sum")
+    if orders is not None and len(orders):
+        last = (orders[orders["rep_id"].notna() & (orders["order_date"] <= as_of)]
+                .sort_values("order_date").drop_duplicates("customer_id", keep="last"))
+        lapsed = last[~last["customer_id"].isin(own["customer_id"])]
+        own = pd.concat([own, lapsed[["customer_id", "rep_id"]].assign(share=1.0)], ignore_index=True)
+    return own.reset_index(drop=True)
+
+
+def primary_owner(owners: pd.DataFrame) -> pd.Series:
+    """customer_id -> the rep with the largest share (ties: the lowest rep_id)."""
+    o = owners.sort_values(["customer_id", "share", "rep_id"], ascending=[True, False, True])
+    return o.drop_duplicates("customer_id").set_index("customer_id")["rep_id"]
+
+
+def credit_lines(orders: pd.DataFrame, splits: pd.DataFrame, ownership: pd.DataFrame) -> pd.DataFrame:
+    """Booking attribution: one row per (order, rep) with ``share`` and ``basis``.
+
+    ``basis`` is ``split`` (the order's split credit), ``booking`` (its rep_id) or ``owner`` (no rep
+    on the order: the customer's owner(s) on the order date). Shares of each order sum to 1.
+    """
+    o = orders[["order_id", "customer_id", "rep_id", "order_date", "doc_type", "original_order_id"]].copy()
+    # a credit note is credited like the invoice it corrects
+    o["credit_key"] = o["order_id"]
+    cn = (o["doc_type"] == "credit_note") & o["original_order_id"].notna()
+    o.loc[cn, "credit_key"] = o.loc[cn, "original_order_id"]
+    s = splits[["order_id", "rep_id", "share"]].rename(columns={"order_id": "credit_key"})
+    with_split = o[o["credit_key"].isin(s["credit_key"])]
+    a = with_split[["order_id", "credit_key"]].merge(s, on="credit_key")[["order_id", "rep_id", "share"]]
+    a["basis"] = "split"
+    rest = o[~o["credit_key"].isin(s["credit_key"])]
+    b = rest[rest["rep_id"].notna()][["order_id", "rep_id"]].assign(share=1.0, basis="booking")
+    no_rep = rest[rest["rep_id"].isna()]
+    parts = [a, b]
+    if len(no_rep):
+        own = owners_on(ownership, no_rep.rename(columns={"order_date": "date"}))
+        c = no_rep.rename(columns={"order_date": "date"})[["order_id", "customer_id", "date"]].merge(
+            own, on=["customer_id", "date"], how="left")
+        c["share"] = c["share"] / c.groupby("order_id")["share"].transform("sum")
+        parts.append(c[["order_id", "rep_id", "share"]].assign(basis="owner"))
+    return pd.concat(parts, ignore_index=True)

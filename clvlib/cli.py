@@ -1,0 +1,154 @@
+"""The ``clvlib`` command: run | backfill | demo-data | check-data | contract | params.
+
+Errors a user can cause print one line (``clvlib: ...``) and exit non-zero, never a traceback:
+exit 1 for a failed run (a notebook raised), 2 for bad settings, data or usage.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from clvlib import __version__
+from clvlib.errors import ClvError, RunError
+from clvlib.paths import DEFAULT_PARAMS
+
+
+def _log(msg: str):
+    print(msg, flush=True)
+
+
+def cmd_run(a) -> int:
+    from clvlib.run import run_period
+
+    run_period(a.period, a.params, log=_log)
+    return 0
+
+
+def cmd_backfill(a) -> int:
+    from clvlib.run import backfill
+
+    backfill(a.start, a.end, a.params, log=_log)
+    return 0
+
+
+def cmd_demo(a) -> int:
+    from clvlib import demo
+    from clvlib.params import load
+    from clvlib.sources.spec import load_sources
+
+    out = Path(a.out) if a.out else load_sources(load(a.params).path("sources")).folder
+    if a.if_missing and (out / "orders.csv").exists():
+        return 0
+    _log(f"building the demo company ({a.customers:,} customers, seed {a.seed}) in {out} ...")
+    demo.write(out, seed=a.seed, n_customers=a.customers, end=a.end, defects=not a.no_defects)
+    _log(f"wrote {out}")
+    return 0
+
+
+def cmd_check(a) -> int:
+    from clvlib import quality
+    from clvlib.params import load
+    from clvlib.sources import load_inputs
+    from clvlib.workbook import ensure_demo_data
+
+    params = load(a.params)
+    ensure_demo_data(params)
+    inp = load_inputs(params)
+    counts = quality.counts_frame(inp.counts)
+    w = max(len(x) for x in counts["table"])
+    _log(f"{'table':<{w}}  {'read':>10}  {'accepted':>10}  {'set aside':>10}")
+    for r in counts.itertuples():
+        note = "" if r.provided else "  (not provided)"
+        _log(f"{r.table:<{w}}  {r.rows_read:>10,}  {r.rows_accepted:>10,}  {r.rows_quarantined:>10,}{note}")
+    reasons = quality.top_reasons(inp.quarantine, 10)
+    if len(reasons):
+        _log("\ntop reasons rows were set aside:")
+        for r in reasons.itertuples():
+            _log(f"  {r.rows:>7,}  {r.table}: {r.example}")
+    if a.quarantine:
+        from clvlib.safety import safe_csv
+
+        safe_csv(inp.quarantine, a.quarantine)
+        _log(f"\nquarantine written to {a.quarantine}")
+    if not inp.usable:
+        empty = [t for t, c in inp.counts.items() if c.get("provided") and c["rows_accepted"] == 0]
+        _log(f"\nthe data cannot be used: no accepted rows in {', '.join(empty) or 'a required table'}")
+        return 2
+    _log(f"\nthe data can be used ({inp.seconds:.1f} s)")
+    return 0
+
+
+def cmd_contract(a) -> int:
+    from clvlib import contract
+
+    print(contract.markdown())
+    return 0
+
+
+def cmd_params(a) -> int:
+    from clvlib.params import describe, load
+
+    if a.check:
+        load(a.params)
+        _log(f"{a.params}: ok")
+        return 0
+    for key, default, help_ in describe():
+        print(f"{key:<28} {default:<22} {help_}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clvlib", description="CLV workbook for export sales teams")
+    p.add_argument("--version", action="version", version=f"clvlib {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_params(sp):
+        sp.add_argument("--params", default=str(DEFAULT_PARAMS), help="settings file (default: params/company.yaml)")
+        return sp
+
+    r = with_params(sub.add_parser("run", help="run the workbook for one month and publish reports/<period>/"))
+    r.add_argument("--period", default="latest",
+                   help="YYYY-MM, 'previous' (last calendar month) or 'latest' (default: last complete month with data)")
+    r.set_defaults(func=cmd_run)
+    b = with_params(sub.add_parser("backfill", help="run every month in a range"))
+    b.add_argument("--from", dest="start", required=True, help="first month, YYYY-MM")
+    b.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
+    b.set_defaults(func=cmd_backfill)
+    d = with_params(sub.add_parser("demo-data", help="generate the demo export company"))
+    d.add_argument("--out", help="folder (default: the folder of the params' sources file)")
+    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--customers", type=int, default=3000, help="size; 1000000 for benchmarks")
+    d.add_argument("--end", default="2026-10-31", help="last day of the history")
+    d.add_argument("--no-defects", action="store_true", help="leave out the planted bad rows")
+    d.add_argument("--if-missing", action="store_true", help="do nothing when the data exists")
+    d.set_defaults(func=cmd_demo)
+    c = with_params(sub.add_parser("check-data", help="validate the inputs without running the workbook"))
+    c.add_argument("--quarantine", help="also write the quarantined rows to this CSV")
+    c.set_defaults(func=cmd_check)
+    k = sub.add_parser("contract", help="print the data contract as Markdown")
+    k.add_argument("--markdown", action="store_true", help="(default) Markdown output")
+    k.set_defaults(func=cmd_contract)
+    pr = with_params(sub.add_parser("params", help="list every setting with its default, or --check a file"))
+    pr.add_argument("--check", action="store_true")
+    pr.set_defaults(func=cmd_params)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RunError as e:
+        print(f"clvlib: {e}", file=sys.stderr)
+        return 1
+    except ClvError as e:
+        print(f"clvlib: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("clvlib: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

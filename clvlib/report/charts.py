@@ -1,0 +1,175 @@
+"""Charts: one visual theme and an offline, interactive Altair renderer.
+
+Altair's default renderer loads Vega from a CDN, so its charts are blank offline. ``enable()``
+registers the ``clv`` renderer instead: the first chart of a kernel carries the Vega/Vega-Lite/
+vega-embed bundle that vl-convert ships (about 0.9 MB, wrapped so that a second copy is harmless);
+every chart is a ``<div>`` plus a ``vegaEmbed`` call that waits for it. The page then draws every
+chart, with tooltips, with no network at all. The spec's ``$schema`` URL is dropped and ``</`` is
+escaped, so a customer called ``</script>`` stays text.
+
+Chart builders take tidy, already-aggregated frames (Altair refuses more than 5,000 rows) and the
+report's ``Translator``/``Fmt`` so titles, labels and tooltips follow ``language``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import altair as alt
+import pandas as pd
+
+FONT = "'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', Arial, sans-serif"
+PALETTE = ["#1f5a96", "#e07b39", "#3a9d6e", "#c44e52", "#8172b2", "#937860", "#da8bc3", "#8c8c8c",
+           "#ccb974", "#64b5cd"]
+WIDTH, HEIGHT = 640, 260
+
+_state = {"bundle_sent": False, "count": 0}
+
+
+def theme() -> dict:
+    return {
+        "config": {
+            "font": FONT,
+            "background": "white",
+            "view": {"stroke": None, "continuousWidth": WIDTH, "continuousHeight": HEIGHT},
+            "range": {"category": PALETTE},
+            "title": {"fontSize": 15, "fontWeight": 600, "anchor": "start", "color": "#1d2733", "offset": 10},
+            "axis": {"labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": 500, "labelColor": "#444",
+                     "titleColor": "#333", "gridColor": "#e9edf2", "domainColor": "#b8c2cc", "tickColor": "#b8c2cc"},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal"},
+            "line": {"strokeWidth": 2.2},
+            "point": {"size": 40},
+            "bar": {"cornerRadiusEnd": 2},
+        }
+    }
+
+
+def _bundle_script() -> str:
+    import vl_convert as vlc
+
+    return ('<script data-clv="vega-bundle">if(!window.vegaEmbed){(function(){\n' + vlc.javascript_bundle()
+            + "\n})();}</script>")
+
+
+def render(spec: dict, **_) -> dict:
+    """The ``clv`` Altair renderer: offline HTML with the Vega bundle once per kernel."""
+    spec = {k: v for k, v in spec.items() if k != "$schema"}
+    payload = json.dumps(spec, sort_keys=True, ensure_ascii=False, default=str)
+    payload = payload.replace("</", "<\\/").replace("<!--", "<\\!--")
+    _state["count"] += 1
+    div = f"clv-chart-{_state['count']}-{hashlib.sha1(payload.encode()).hexdigest()[:8]}"
+    opts = json.dumps({"actions": False, "renderer": "svg"})
+    html = (f'<div class="clv-chart" id="{div}"></div>\n<script>(function(){{var spec={payload};'
+            f'function draw(){{if(!window.vegaEmbed){{return setTimeout(draw,30);}}'
+            f'vegaEmbed("#{div}",spec,{opts}).catch(function(e){{var el=document.getElementById("{div}");'
+            f'el.textContent="This chart could not be drawn: "+e;el.className+=" clv-chart-failed";}});}}draw();}})();</script>')
+    if not _state["bundle_sent"]:
+        _state["bundle_sent"] = True
+        html = _bundle_script() + "\n" + html
+    return {"text/html": html}
+
+
+def enable() -> None:
+    """Use the offline renderer and the project's theme for every chart in this kernel."""
+    if "clv" not in alt.renderers.names():
+        alt.renderers.register("clv", render)
+    _ = alt.renderers.enable("clv")
+    if "clv" not in alt.theme.names():
+        alt.theme.register("clv", enable=False)(theme)
+    _ = alt.theme.enable("clv")
+
+
+# ----------------------------------------------------------------------------------- chart builders
+def _money(df: pd.DataFrame, col: str, fmt) -> tuple[pd.DataFrame, str, str]:
+    div, unit, d3 = fmt.money_axis()
+    df = df.copy()
+    df[col + "_axis"] = df[col] / div
+    df[col + "_label"] = df[col].map(fmt.money)
+    return df, unit, d3
+
+
+def month_bars(df: pd.DataFrame, value: str, *, fmt, title: str, y_title: str, color: str | None = None,
+               color_title: str | None = None, money: bool = True, line: str | None = None,
+               line_title: str | None = None) -> alt.Chart:
+    """Bars per month (optionally stacked by ``color``), with an optional second series as a line.
+
+    ``df`` has a ``month`` column (Period or Timestamp) and the value columns.
+    """
+    d = df.copy()
+    d["month_start"] = pd.PeriodIndex(d["month"], freq="M").to_timestamp() if not \
+        pd.api.types.is_datetime64_any_dtype(d["month"]) else d["month"]
+    d["month_label"] = d["month_start"].map(fmt.month)
+    order = list(dict.fromkeys(d.sort_values("month_start")["month_label"]))
+    if money:
+        d, unit, d3 = _money(d, value, fmt)
+        y = alt.Y(f"{value}_axis:Q", title=f"{y_title} ({unit})", axis=alt.Axis(format=d3))
+        tip_val = alt.Tooltip(f"{value}_label:N", title=y_title)
+    else:
+        y = alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=",.0f"))
+        tip_val = alt.Tooltip(f"{value}:Q", title=y_title, format=",.0f")
+    x = alt.X("month_label:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
+    tips = [alt.Tooltip("month_label:N", title=fmt.month_word), tip_val]
+    enc = {"x": x, "y": y, "tooltip": tips}
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color_title, sort=list(dict.fromkeys(d[color])))
+        enc["tooltip"] = [alt.Tooltip(f"{color}:N", title=color_title)] + tips
+    chart = alt.Chart(d).mark_bar().encode(**enc)
+    if line:
+        if money:
+            d, _, _ = _money(d, line, fmt)
+            ly = alt.Y(f"{line}_axis:Q")
+            lt = alt.Tooltip(f"{line}_label:N", title=line_title)
+        else:
+            ly, lt = alt.Y(f"{line}:Q"), alt.Tooltip(f"{line}:Q", title=line_title, format=",.0f")
+        dl = d.drop_duplicates("month_label")
+        ln = alt.Chart(dl).mark_line(color="#c44e52", point=True).encode(
+            x=x, y=ly, tooltip=[alt.Tooltip("month_label:N", title=fmt.month_word), lt])
+        chart = alt.layer(chart, ln)
+    return chart.properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def ranked_bars(df: pd.DataFrame, category: str, value: str, *, fmt, title: str, x_title: str,
+                category_title: str = "", money: bool = True, color: str | None = None, color_title: str | None = None,
+                extra_tooltips: list | None = None) -> alt.Chart:
+    """Horizontal bars, largest first (teams, countries, currencies, reps)."""
+    d = df.copy()
+    order = list(d.sort_values(value, ascending=False)[category].astype(str))
+    d[category] = d[category].astype(str)
+    if money:
+        d, unit, d3 = _money(d, value, fmt)
+        x = alt.X(f"{value}_axis:Q", title=f"{x_title} ({unit})", axis=alt.Axis(format=d3))
+        tip = alt.Tooltip(f"{value}_label:N", title=x_title)
+    else:
+        x = alt.X(f"{value}:Q", title=x_title)
+        tip = alt.Tooltip(f"{value}:Q", title=x_title, format=",.0f")
+    enc = {"y": alt.Y(f"{category}:N", sort=order, title=None), "x": x,
+           "tooltip": [alt.Tooltip(f"{category}:N", title=category_title), tip] + (extra_tooltips or [])}
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color_title)
+    height = max(120, min(22 * len(d), 520))
+    return alt.Chart(d).mark_bar().encode(**enc).properties(title=title, width=WIDTH - 120, height=height)
+
+
+def month_lines(df: pd.DataFrame, value: str, series: str, *, fmt, title: str, y_title: str,
+                series_title: str, money: bool = False, percent: bool = False) -> alt.Chart:
+    """One line per ``series`` across months (e.g. active / new / lost customers)."""
+    d = df.copy()
+    d["month_start"] = pd.PeriodIndex(d["month"], freq="M").to_timestamp() if not \
+        pd.api.types.is_datetime64_any_dtype(d["month"]) else d["month"]
+    d["month_label"] = d["month_start"].map(fmt.month)
+    order = list(dict.fromkeys(d.sort_values("month_start")["month_label"]))
+    if money:
+        d, unit, d3 = _money(d, value, fmt)
+        y = alt.Y(f"{value}_axis:Q", title=f"{y_title} ({unit})", axis=alt.Axis(format=d3))
+        tip = alt.Tooltip(f"{value}_label:N", title=y_title)
+    elif percent:
+        y = alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=".0%"))
+        tip = alt.Tooltip(f"{value}:Q", title=y_title, format=".1%")
+    else:
+        y = alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=",.0f"))
+        tip = alt.Tooltip(f"{value}:Q", title=y_title, format=",.0f")
+    return alt.Chart(d).mark_line(point=True).encode(
+        x=alt.X("month_label:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45)), y=y,
+        color=alt.Color(f"{series}:N", title=series_title, sort=list(dict.fromkeys(d[series]))),
+        tooltip=[alt.Tooltip(f"{series}:N", title=series_title), alt.Tooltip("month_label:N", title=fmt.month_word), tip],
+    ).properties(title=title, width=WIDTH, height=HEIGHT)
