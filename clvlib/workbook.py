@@ -179,6 +179,35 @@ class Workbook:
                                                  self.table("ownership"))
         return self._cache["credit"]
 
+    # ------------------------------------------------------------------ stage: customer value
+    def customer_value(self, refresh: bool = False):
+        """CLV per customer and per rep's book (``clvlib.customer_value``); ``data/customer_value.parquet``."""
+        if "customer_value" in self._cache and not refresh:
+            return self._cache["customer_value"]
+        from clvlib import customer_value as cv
+
+        if not refresh and self._fresh("customer_value"):
+            result = cv.load(self.data_dir)
+        else:
+            result = cv.build(self.orders(), self.table("ownership"), self.as_of, self.params["clv"])
+            cv.save(result, self.data_dir)
+            self._done("customer_value")
+        self._cache["customer_value"] = result
+        return result
+
+    def with_names(self, df: pd.DataFrame, customer_col: str | None = "customer_id",
+                   rep_col: str | None = None) -> pd.DataFrame:
+        """Add customer name/country and rep name/team columns for display."""
+        out = df
+        if customer_col:
+            c = self.table("customers")[["customer_id", "name", "country"]]
+            out = out.merge(c.rename(columns={"customer_id": customer_col, "name": "customer_name"}),
+                            on=customer_col, how="left")
+        if rep_col:
+            r = self.table("reps")[["rep_id", "name", "team"]]
+            out = out.merge(r.rename(columns={"rep_id": rep_col, "name": "rep_name"}), on=rep_col, how="left")
+        return out
+
     # ------------------------------------------------------------------ output helpers for notebooks
     def show(self, html: str):
         from IPython.display import HTML, display

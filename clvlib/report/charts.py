@@ -130,10 +130,10 @@ def month_bars(df: pd.DataFrame, value: str, *, fmt, title: str, y_title: str, c
 
 def ranked_bars(df: pd.DataFrame, category: str, value: str, *, fmt, title: str, x_title: str,
                 category_title: str = "", money: bool = True, color: str | None = None, color_title: str | None = None,
-                extra_tooltips: list | None = None) -> alt.Chart:
-    """Horizontal bars, largest first (teams, countries, currencies, reps)."""
+                extra_tooltips: list | None = None, keep_order: bool = False) -> alt.Chart:
+    """Horizontal bars, largest first (teams, countries, currencies, reps), or in the frame's order."""
     d = df.copy()
-    order = list(d.sort_values(value, ascending=False)[category].astype(str))
+    order = list((d if keep_order else d.sort_values(value, ascending=False))[category].astype(str))
     d[category] = d[category].astype(str)
     if money:
         d, unit, d3 = _money(d, value, fmt)
@@ -173,3 +173,93 @@ def month_lines(df: pd.DataFrame, value: str, series: str, *, fmt, title: str, y
         color=alt.Color(f"{series}:N", title=series_title, sort=list(dict.fromkeys(d[series]))),
         tooltip=[alt.Tooltip(f"{series}:N", title=series_title), alt.Tooltip("month_label:N", title=fmt.month_word), tip],
     ).properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def xy_lines(df: pd.DataFrame, x: str, y: str, series: str, *, title: str, x_title: str, y_title: str,
+             series_title: str, x_format: str = ",.0f", y_format: str = ",.0f", dashed: str | None = None,
+             rule_x: float | None = None) -> alt.Chart:
+    """Lines over a numeric x (cumulative tracking, concentration curves); ``dashed`` names the
+    series drawn dashed (e.g. the model's forecast); ``rule_x`` draws a vertical marker."""
+    d = df.copy()
+    order = list(dict.fromkeys(d[series]))
+    legend = alt.Legend() if len(order) > 1 else None
+    enc = dict(x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=x_format)),
+               y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+               color=alt.Color(f"{series}:N", title=series_title, sort=order, legend=legend),
+               tooltip=[alt.Tooltip(f"{series}:N", title=series_title),
+                        alt.Tooltip(f"{x}:Q", title=x_title, format=x_format),
+                        alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
+    if dashed is not None:
+        enc["strokeDash"] = alt.condition(alt.datum[series] == dashed, alt.value([6, 4]), alt.value([1, 0]))
+    chart = alt.Chart(d).mark_line().encode(**enc)
+    if rule_x is not None:
+        rule = alt.Chart(pd.DataFrame({"x": [rule_x]})).mark_rule(color="#8c8c8c", strokeDash=[2, 2]).encode(x="x:Q")
+        chart = alt.layer(chart, rule)
+    return chart.properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def grouped_bars(df: pd.DataFrame, category: str, value: str, series: str, *, title: str, x_title: str,
+                 y_title: str, series_title: str, y_format: str = ",.2f", category_order: list | None = None) -> alt.Chart:
+    """Side-by-side bars per category (e.g. actual vs predicted per number of past purchases)."""
+    order = category_order or list(dict.fromkeys(df[category].astype(str)))
+    d = df.assign(**{category: df[category].astype(str)})
+    return alt.Chart(d).mark_bar().encode(
+        x=alt.X(f"{category}:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset(f"{series}:N", sort=list(dict.fromkeys(d[series]))),
+        y=alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+        color=alt.Color(f"{series}:N", title=series_title, sort=list(dict.fromkeys(d[series]))),
+        tooltip=[alt.Tooltip(f"{category}:N", title=x_title), alt.Tooltip(f"{series}:N", title=series_title),
+                 alt.Tooltip(f"{value}:Q", title=y_title, format=y_format)],
+    ).properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def interval_bars(df: pd.DataFrame, category: str, value: str, low: str, high: str, *, fmt, title: str,
+                  x_title: str, category_title: str = "", range_title: str = "", color: str | None = None,
+                  color_title: str | None = None
+                  ) -> alt.Chart:
+    """Horizontal bars with an interval whisker (a rep's book: CLV and its uncertainty)."""
+    d = df.copy()
+    d[category] = d[category].astype(str)
+    order = list(d.sort_values(value, ascending=False)[category])
+    div, unit, d3 = fmt.money_axis()
+    for c in (value, low, high):
+        d[c + "_axis"] = d[c] / div
+    d["label"] = d[value].map(fmt.money)
+    d["range"] = d[low].map(fmt.money) + " – " + d[high].map(fmt.money)
+    base = alt.Chart(d).encode(y=alt.Y(f"{category}:N", sort=order, title=None))
+    tips = [alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip("label:N", title=x_title),
+            alt.Tooltip("range:N", title=range_title)]
+    enc = {"x": alt.X(f"{value}_axis:Q", title=f"{x_title} ({unit})", axis=alt.Axis(format=d3)), "tooltip": tips}
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color_title)
+    bars = base.mark_bar(opacity=0.85).encode(**enc)
+    whisk = base.mark_rule(color="#1d2733", strokeWidth=1.5).encode(x=f"{low}_axis:Q", x2=f"{high}_axis:Q")
+    height = max(120, min(18 * len(d), 700))
+    return alt.layer(bars, whisk).properties(title=title, width=WIDTH - 140, height=height)
+
+
+def scatter(df: pd.DataFrame, x: str, y: str, *, fmt, title: str, x_title: str, y_title: str,
+            color: str | None = None, color_title: str | None = None, tooltip: list | None = None,
+            log: bool = False, diagonal: bool = False) -> alt.Chart:
+    """Customers as points (≤ 5,000 rows); money on both axes; optional y = x diagonal."""
+    d = df.copy()
+    div, unit, d3 = fmt.money_axis()
+    floor = 1.0 / div
+    for c in (x, y):
+        d[c + "_axis"] = (d[c] / div).clip(lower=floor) if log else d[c] / div
+        d[c + "_label"] = d[c].map(fmt.money)
+    scale = alt.Scale(type="log") if log else alt.Scale()
+    enc = dict(x=alt.X(f"{x}_axis:Q", title=f"{x_title} ({unit})", scale=scale, axis=alt.Axis(format=d3)),
+               y=alt.Y(f"{y}_axis:Q", title=f"{y_title} ({unit})", scale=scale, axis=alt.Axis(format=d3)),
+               tooltip=(tooltip or []) + [alt.Tooltip(f"{x}_label:N", title=x_title),
+                                          alt.Tooltip(f"{y}_label:N", title=y_title)])
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color_title)
+    pts = alt.Chart(d).mark_circle(size=22, opacity=0.55).encode(**enc)
+    if diagonal:
+        lo = float(min(d[x + "_axis"].min(), d[y + "_axis"].min()))
+        hi = float(max(d[x + "_axis"].max(), d[y + "_axis"].max()))
+        line = alt.Chart(pd.DataFrame({"a": [lo, hi], "b": [lo, hi]})).mark_line(
+            color="#8c8c8c", strokeDash=[4, 4]).encode(x="a:Q", y="b:Q")
+        pts = alt.layer(pts, line)
+    return pts.properties(title=title, width=WIDTH - 120, height=HEIGHT + 100)

@@ -9,7 +9,7 @@ import html
 
 import pandas as pd
 
-KINDS = ("money", "money_cents", "pct", "pct2", "pct_signed", "num", "num1", "date", "month", "text", "plain")
+KINDS = ("money", "money_cents", "pct", "pct2", "pct_signed", "num", "num1", "num3", "date", "month", "text", "plain")
 TEXT_KINDS = ("text", "date", "month", "plain")
 
 
@@ -30,6 +30,8 @@ def _cell(v, kind: str, fmt) -> str:
         return fmt.num(v)
     if kind == "num1":
         return fmt.num(v, 1)
+    if kind == "num3":
+        return fmt.num(v, 3)
     if kind == "date":
         return fmt.date(v)
     if kind == "month":
@@ -50,7 +52,7 @@ def table_html(df: pd.DataFrame, columns: dict[str, str], *, t, fmt, max_rows: i
         tds = []
         for c, v in zip(cols, rec):
             kind = columns[c]
-            cls = "num" if kind not in TEXT_KINDS else "txt"
+            cls = ("num" if kind not in TEXT_KINDS else "txt") + (" nowrap" if kind in ("date", "month") else "")
             tds.append(f'<td class="{cls}">{html.escape(_cell(v, kind, fmt))}</td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""

@@ -1,0 +1,297 @@
+"""Customer value: the workbook's CLV stage, from the booked order log to one row per customer.
+
+Steps (each one a function of ``clvlib``'s engine, named here only to fix the workbook's choices):
+
+1. **Purchase occasions** (``occasions``): each booked invoice with its gross margin *net of the
+   credit notes that correct it* (a return reduces the profit of the order it returns); a credit note
+   without a known original reduces the customer's latest earlier invoice. CLV is profit, as the
+   seed defines it: the value of a purchase is its gross margin in the reporting currency (or revenue
+   when ``clv.value: revenue``).
+2. **Models**: BG/NBD (or Pareto/NBD) for the purchase process and Gamma-Gamma for the value per
+   purchase, fitted on the customers' whole history up to the as-of date.
+3. **CLV** over ``clv.horizon_months`` discounted at ``clv.monthly_discount_rate``, with an interval
+   (parameter uncertainty, ``clv.interval_level``) for every customer and for every rep's book
+   (ownership attribution: the account's owners on the as-of date, shares applied).
+4. **Customers the Gamma-Gamma model cannot describe** — repeat customers whose average margin per
+   purchase is zero or negative (loss-making accounts) — keep the purchase model's expectation but
+   are valued at their own average margin, not the population's: their CLV is at most zero.
+5. **The seed's simple CLV** (average order value x purchases per year x lifespan x margin) beside
+   the model, and **P(alive) three months ago**, to list valuable customers who are slipping away.
+6. **Holdout check**: the purchase model refitted on data up to as-of minus ``clv.holdout_weeks``
+   and compared with what happened since.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clvlib.attribution import current_owners, primary_owner
+from clvlib.holdout import HoldoutResult, holdout_validation
+from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from clvlib.rfm import rfm_summary
+from clvlib.value import clv_interval, customer_lifetime_value, simple_clv
+
+COLUMNS = ["customer_id", "owner_rep_id", "frequency", "recency", "T", "monetary_value", "p_alive",
+           "expected_purchases_12m", "clv", "clv_low", "clv_high", "clv_simple"]
+LOOKBACK_DAYS = 91          # "P(alive) three months ago"
+
+
+@dataclass
+class CustomerValue:
+    """Everything the customer-value section shows; ``table`` is ``data/customer_value.parquet``."""
+
+    table: pd.DataFrame
+    books: pd.DataFrame
+    parameters: pd.DataFrame
+    purchase_model: object
+    spend_model: GammaGammaModel
+    holdout: HoldoutResult | None
+    settings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def occasions(orders: pd.DataFrame, value: str = "gross_margin") -> pd.DataFrame:
+    """Booked invoices with revenue and margin net of their credit notes: customer_id, date, value."""
+    col = "gross_margin_rc" if value == "gross_margin" else "amount_rc"
+    inv = orders[orders["doc_type"] == "invoice"][["order_id", "customer_id", "order_date", col]].copy()
+    cn = orders[orders["doc_type"] == "credit_note"][["customer_id", "order_date", "original_order_id", col]]
+    known = cn["original_order_id"].isin(inv["order_id"])
+    net = cn[known].groupby("original_order_id")[col].sum()
+    inv[col] = inv[col] + inv["order_id"].map(net).fillna(0.0)
+    orphans = cn[~known]
+    if len(orphans):   # the customer's latest invoice on or before the credit note
+        left = orphans.sort_values("order_date")
+        right = inv.sort_values("order_date")[["customer_id", "order_date", "order_id"]]
+        m = pd.merge_asof(left, right, on="order_date", by="customer_id", direction="backward")
+        add = m.dropna(subset=["order_id"]).groupby("order_id")[col].sum()
+        inv[col] = inv[col] + inv["order_id"].map(add).fillna(0.0)
+    return inv.rename(columns={"order_date": "date", col: "value"})[["customer_id", "date", "value", "order_id"]]
+
+
+def _purchase_model(kind: str):
+    return ParetoNBDModel() if kind == "paretonbd" else BetaGeoModel()
+
+
+def _parameters(purchase, spend) -> pd.DataFrame:
+    rows = []
+    for model, label in ((purchase, type(purchase).__name__), (spend, "GammaGammaModel")):
+        se = getattr(model, "standard_errors_", {}) or {}
+        for k, v in model.params_.items():
+            rows.append({"model": label, "parameter": k, "estimate": v, "std_error": se.get(k, np.nan)})
+    return pd.DataFrame(rows)
+
+
+def repeat_mean_value(occ: pd.DataFrame) -> pd.Series:
+    """Mean value of each customer's repeat occasions (same-day orders summed), which may be <= 0."""
+    day = occ.groupby(["customer_id", "date"], sort=True)["value"].sum().reset_index()
+    rep = day[day.duplicated("customer_id", keep="first")]
+    return rep.groupby("customer_id")["value"].mean()
+
+
+def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, holdout: bool = True) -> CustomerValue:
+    """Fit the models on ``orders`` (booked, as known on ``as_of``) and value every customer."""
+    as_of = pd.Timestamp(as_of)
+    unit = clv_params["time_unit"]
+    horizon, rate = clv_params["horizon_months"], clv_params["monthly_discount_rate"]
+    occ = occasions(orders, clv_params["value"])
+    occ["value_pos"] = occ["value"].clip(lower=0.0)
+    summary = rfm_summary(occ, "customer_id", "date", "value_pos", as_of=as_of, time_unit=unit)
+    mean_value = repeat_mean_value(occ).reindex(summary.index)
+    notes = []
+    # loss-making repeat customers cannot be described by the Gamma-Gamma model (values must be > 0):
+    # it is fitted without them, and they are valued at their own mean margin below
+    loss = (summary["frequency"] > 0) & (mean_value.fillna(0) <= 0)
+    fit_gg = summary.assign(frequency=summary["frequency"].where(~loss, 0),
+                            monetary_value=summary["monetary_value"].where(~loss, 0.0))
+    purchase = _purchase_model(clv_params["model"]).fit(summary)
+    spend = GammaGammaModel().fit(fit_gg)
+    if getattr(purchase, "fallback_", None):
+        notes.append(f"purchase model: {purchase.fallback_}")
+    placeholder = float(spend.conditional_expected_average_value(fit_gg.iloc[:1].assign(frequency=0)).iloc[0])
+    valued = summary.assign(monetary_value=summary["monetary_value"].where(~loss, placeholder))
+    owners = current_owners(ownership, as_of, orders)
+    groups = owners.rename(columns={"customer_id": "customer", "rep_id": "group"})
+    interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
+                            n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
+    ci = interval.customers.reindex(summary.index)
+    clv, low, high = ci["clv"].copy(), ci["clv_low"].copy(), ci["clv_high"].copy()
+    books = interval.groups.copy()
+    if loss.any():
+        factor = clv[loss] / spend.conditional_expected_average_value(valued[loss])   # discounted purchases
+        own = factor * mean_value[loss]
+        shift = own - clv[loss]
+        ratio_lo, ratio_hi = low[loss] / clv[loss], high[loss] / clv[loss]
+        clv[loss] = own
+        low[loss] = np.minimum(own * ratio_lo, own * ratio_hi)
+        high[loss] = np.maximum(own * ratio_lo, own * ratio_hi)
+        g = groups[groups["customer"].isin(shift.index)]
+        delta = (g["customer"].map(shift) * g["share"]).groupby(g["group"]).sum()
+        for col in ("clv", "clv_low", "clv_high", "clv_median"):
+            if col in books:
+                books[col] = books[col] + delta.reindex(books.index).fillna(0.0)
+        notes.append(f"{int(loss.sum())} repeat customers lose money on average per purchase; "
+                     "they are valued at their own average margin")
+    p_alive = purchase.probability_alive(summary)
+    exp12 = purchase.predict_purchases(summary, _months(12, unit))
+    simple = simple_clv(summary, time_unit=unit)
+    # three months ago: the same models, the history as known then
+    prev_as_of = as_of - pd.Timedelta(days=LOOKBACK_DAYS)
+    prev_occ = occ[occ["date"] <= prev_as_of]
+    prev = pd.DataFrame(index=summary.index)
+    if len(prev_occ):
+        ps = rfm_summary(prev_occ, "customer_id", "date", "value_pos", as_of=prev_as_of, time_unit=unit)
+        prev["p_alive_prev"] = purchase.probability_alive(ps)
+        ps_loss = ps.index.isin(summary.index[loss]) & (ps["frequency"] > 0)
+        ps = ps.assign(monetary_value=ps["monetary_value"].where(~ps_loss, placeholder))
+        prev["clv_prev"] = customer_lifetime_value(purchase, spend, ps, horizon, rate, unit)
+    table = pd.DataFrame({
+        "customer_id": summary.index.astype(str),
+        "owner_rep_id": primary_owner(owners).reindex(summary.index).to_numpy(),
+        "frequency": summary["frequency"].to_numpy(), "recency": summary["recency"].to_numpy(),
+        "T": summary["T"].to_numpy(), "monetary_value": mean_value.fillna(0.0).to_numpy(),
+        "p_alive": p_alive.to_numpy(), "expected_purchases_12m": exp12.to_numpy(),
+        "clv": clv.to_numpy(), "clv_low": low.to_numpy(), "clv_high": high.to_numpy(),
+        "clv_simple": simple["simple_clv"].reindex(summary.index).to_numpy(),
+    })
+    byc = occ.groupby("customer_id")
+    table["first_purchase"] = byc["date"].min().reindex(summary.index).to_numpy()
+    table["last_purchase"] = byc["date"].max().reindex(summary.index).to_numpy()
+    table["margin_to_date"] = byc["value"].sum().reindex(summary.index).to_numpy()
+    for c in ("p_alive_prev", "clv_prev"):
+        table[c] = prev[c].reindex(summary.index).to_numpy() if c in prev else np.nan
+    books = books.rename_axis("rep_id").reset_index()
+    ho = None
+    if holdout:
+        ho = holdout_validation(occ, "customer_id", "date", as_of=as_of, holdout_weeks=clv_params["holdout_weeks"],
+                                model=_purchase_model(clv_params["model"]), time_unit=unit)
+    settings = {"horizon_months": horizon, "monthly_discount_rate": rate, "time_unit": unit,
+                "value": clv_params["value"], "interval_level": clv_params["interval_level"],
+                "lifespan_years": simple.attrs.get("lifespan_years"), "churn_rate": simple.attrs.get("churn_rate"),
+                "loss_making_customers": int(loss.sum())}
+    return CustomerValue(table=table, books=books, parameters=_parameters(purchase, spend), purchase_model=purchase,
+                         spend_model=spend, holdout=ho, settings=settings, notes=notes)
+
+
+def _months(n: int, unit: str) -> float:
+    from clvlib.rfm import DAYS_PER_UNIT
+    from clvlib.value import DAYS_PER_MONTH
+
+    return n * DAYS_PER_MONTH / DAYS_PER_UNIT[unit]
+
+
+def at_risk(table: pd.DataFrame, top_share: float = 0.2, min_drop: float = 0.2) -> pd.DataFrame:
+    """Valuable customers slipping away: among the top ``top_share`` by CLV three months ago, those
+    whose P(alive) fell by at least ``min_drop``, largest value lost first."""
+    t = table.dropna(subset=["clv_prev", "p_alive_prev"])
+    if t.empty:
+        return t.assign(value_lost=pd.Series(dtype=float))
+    cut = t["clv_prev"].quantile(1 - top_share)
+    r = t[(t["clv_prev"] >= cut) & (t["p_alive_prev"] - t["p_alive"] >= min_drop)].copy()
+    r["p_alive_change"] = r["p_alive"] - r["p_alive_prev"]
+    r["value_lost"] = r["clv_prev"] - r["clv"]
+    return r.sort_values("value_lost", ascending=False)
+
+
+def distribution(table: pd.DataFrame, bins: int = 20) -> pd.DataFrame:
+    """Customers and total CLV per CLV band (for the distribution chart)."""
+    v = table["clv"].clip(lower=0)
+    edges = np.unique(np.quantile(v, np.linspace(0, 1, bins + 1)))
+    cat = pd.cut(v, edges, include_lowest=True, duplicates="drop")
+    g = table.groupby(cat, observed=True).agg(customers=("customer_id", "size"), clv=("clv", "sum"))
+    g["band_low"] = [iv.left for iv in g.index]
+    g["band_high"] = [iv.right for iv in g.index]
+    return g.reset_index(drop=True)
+
+
+def concentration(table: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative share of total CLV by share of customers (the Pareto curve)."""
+    v = np.sort(table["clv"].clip(lower=0).to_numpy())[::-1]
+    total = v.sum()
+    n = len(v)
+    pts = np.unique(np.linspace(0, n, 41).astype(int))[1:]
+    return pd.DataFrame({"customers_share": pts / n, "clv_share": np.cumsum(v)[pts - 1] / total if total else 0.0})
+
+
+# ------------------------------------------------------------------ the stage's files in data/
+def save(cv: CustomerValue, data_dir) -> None:
+    """Write the stage's tables: customer_value.parquet (the contract), rep_books, clv_parameters,
+    holdout_* and customer_value.json (settings, notes, holdout metrics)."""
+    import json
+    from pathlib import Path
+
+    d = Path(data_dir)
+    cv.table[COLUMNS + [c for c in cv.table.columns if c not in COLUMNS]].to_parquet(d / "customer_value.parquet", index=False)
+    cv.books.to_parquet(d / "rep_books.parquet", index=False)
+    cv.parameters.to_parquet(d / "clv_parameters.parquet", index=False)
+    meta = {"settings": cv.settings, "notes": cv.notes}
+    if cv.holdout is not None:
+        cv.holdout.by_frequency.reset_index().to_parquet(d / "holdout_by_frequency.parquet", index=False)
+        cv.holdout.tracking.to_parquet(d / "holdout_tracking.parquet", index=False)
+        meta["holdout"] = {"metrics": {k: float(v) for k, v in cv.holdout.metrics.items()},
+                           "calibration_end": str(cv.holdout.calibration_end.date()),
+                           "as_of": str(cv.holdout.as_of.date())}
+    (d / "customer_value.json").write_text(json.dumps(meta, indent=1, default=float))
+
+
+@dataclass
+class SavedHoldout:
+    by_frequency: pd.DataFrame
+    tracking: pd.DataFrame
+    metrics: pd.Series
+    calibration_end: pd.Timestamp
+    as_of: pd.Timestamp
+
+
+def load(data_dir) -> CustomerValue:
+    """Read the stage back (models are not stored: their parameters are in ``parameters``)."""
+    import json
+    from pathlib import Path
+
+    d = Path(data_dir)
+    meta = json.loads((d / "customer_value.json").read_text())
+    ho = None
+    if "holdout" in meta:
+        ho = SavedHoldout(pd.read_parquet(d / "holdout_by_frequency.parquet").set_index("calibration_purchases"),
+                          pd.read_parquet(d / "holdout_tracking.parquet"), pd.Series(meta["holdout"]["metrics"]),
+                          pd.Timestamp(meta["holdout"]["calibration_end"]), pd.Timestamp(meta["holdout"]["as_of"]))
+    return CustomerValue(table=pd.read_parquet(d / "customer_value.parquet"), books=pd.read_parquet(d / "rep_books.parquet"),
+                         parameters=pd.read_parquet(d / "clv_parameters.parquet"), purchase_model=None,
+                         spend_model=None, holdout=ho, settings=meta["settings"], notes=meta["notes"])
+
+
+# ------------------------------------------------------------------ what the section shows
+def headline(table: pd.DataFrame, top_share: float = 0.2) -> dict:
+    """Figures for the cards: total CLV, its interval, expected live customers, concentration."""
+    v = table["clv"]
+    top = v.clip(lower=0).sort_values(ascending=False)
+    n_top = max(1, int(round(len(top) * top_share)))
+    total_pos = top.sum()
+    return {"customers": len(table), "clv_total": float(v.sum()), "clv_mean_alive": float(v.sum() / max(table["p_alive"].sum(), 1e-9)),
+            "expected_alive": float(table["p_alive"].sum()),
+            "top_share_of_clv": float(top.iloc[:n_top].sum() / total_pos) if total_pos else float("nan"),
+            "simple_total": float(table["clv_simple"].sum()), "expected_purchases_12m": float(table["expected_purchases_12m"].sum())}
+
+
+def p_alive_bands(table: pd.DataFrame) -> pd.DataFrame:
+    """Customers and CLV by P(alive) band (0-10%, ..., 90-100%)."""
+    edges = np.linspace(0, 1, 11)
+    band = pd.cut(table["p_alive"].clip(0, 1), edges, include_lowest=True)
+    g = table.groupby(band, observed=False).agg(customers=("customer_id", "size"), clv=("clv", "sum"))
+    g["band"] = [f"{int(iv.left * 100)}–{int(round(iv.right * 100))}%" for iv in g.index]
+    return g.reset_index(drop=True)[["band", "customers", "clv"]]
+
+
+def model_vs_simple(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The customers where the simple formula and the model disagree most (simple minus model)."""
+    t = table.assign(gap=table["clv_simple"] - table["clv"])
+    return t.reindex(t["gap"].abs().sort_values(ascending=False).index).head(n)
+
+
+def sample_for_chart(table: pd.DataFrame, n: int = 4000) -> pd.DataFrame:
+    """At most ``n`` customers for a scatter chart: all of them, or the largest by either CLV."""
+    if len(table) <= n:
+        return table
+    keep = set(table.nlargest(n // 2, "clv").index) | set(table.nlargest(n // 2, "clv_simple").index)
+    return table.loc[sorted(keep)].head(n)
