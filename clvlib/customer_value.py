@@ -194,15 +194,23 @@ def at_risk(table: pd.DataFrame, top_share: float = 0.2, min_drop: float = 0.2) 
     return r.sort_values("value_lost", ascending=False)
 
 
-def distribution(table: pd.DataFrame, bins: int = 20) -> pd.DataFrame:
-    """Customers and total CLV per CLV band (for the distribution chart)."""
-    v = table["clv"].clip(lower=0)
-    edges = np.unique(np.quantile(v, np.linspace(0, 1, bins + 1)))
-    cat = pd.cut(v, edges, include_lowest=True, duplicates="drop")
-    g = table.groupby(cat, observed=True).agg(customers=("customer_id", "size"), clv=("clv", "sum"))
+def distribution(table: pd.DataFrame) -> pd.DataFrame:
+    """Customers and total CLV per CLV band, bands growing 1-3-10 (for the distribution chart).
+
+    Columns ``band_low``, ``band_high`` (``band_low`` = -inf for the band of customers worth nothing
+    or less), ``customers``, ``clv``.
+    """
+    v = table["clv"]
+    top = max(float(v.max()), 1.0)
+    edges = [-np.inf, 1.0]
+    while edges[-1] < top:
+        edges.append(edges[-1] * (3.0 if str(int(edges[-1]))[0] == "1" else 10 / 3))
+    edges = [round(e) if np.isfinite(e) else e for e in edges]
+    cat = pd.cut(v, edges, right=False)
+    g = table.groupby(cat, observed=False).agg(customers=("customer_id", "size"), clv=("clv", "sum"))
     g["band_low"] = [iv.left for iv in g.index]
     g["band_high"] = [iv.right for iv in g.index]
-    return g.reset_index(drop=True)
+    return g.reset_index(drop=True)[["band_low", "band_high", "customers", "clv"]]
 
 
 def concentration(table: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ language expects: ``$1.23M`` / ``123.5万美元``, ``31 Oct 2026`` / ``2026年10
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,6 +95,14 @@ class Fmt:
         body = body.lstrip("-")
         text = f"{sym}{body}" if sym else f"{self.currency} {body}"
         return f"-{text}" if neg else text
+
+    def money_band(self, low, high) -> str:
+        """A value band for a chart axis: '$1k – $3k', or '≤ $1' for the bottom band."""
+        def short(x):
+            return re.sub(r"\.0+(?=[kMB万亿])", "", self.money(x))
+        if low is None or not math.isfinite(low):
+            return f"< {short(high)}"
+        return f"{short(low)} – {short(high)}"
 
     def pct(self, x, decimals: int = 1, signed: bool = False) -> str:
         if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
