@@ -13,6 +13,7 @@ from clvlib.paths import DEFAULT_PARAMS, PARAMS_DIR
 from clvlib.workbook import ensure_demo_data
 
 PERIOD = "2026-10"
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +69,31 @@ def browser():
                         "apt-get install -y chromium fonts-noto-cjk")
         pytest.skip("headless Chromium not installed (apt-get install -y chromium fonts-noto-cjk)")
     return exe
+
+
+# ------------------------------------------------------------------ CDNOW (Fader, Hardie & Lee 2005)
+@pytest.fixture(scope="session")
+def cdnow_log():
+    """The raw CDNOW sample log (2,357 customers of the 1997 Q1 cohort; see tests/data/README.md)."""
+    import pandas as pd
+
+    log = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["customer_master_id", "customer_id", "date", "n_cds", "value"])
+    log["date"] = pd.to_datetime(log["date"].astype(str), format="%Y%m%d")
+    return log
+
+
+@pytest.fixture(scope="session")
+def cdnow(cdnow_log):
+    """CDNOW calibration summary (39 weeks to 1997-09-30), derived from the raw log by rfm_summary."""
+    from clvlib.rfm import rfm_summary
+
+    return rfm_summary(cdnow_log, "customer_id", "date", "value", calibration_end="1997-09-30", as_of="1998-06-30")
+
+
+@pytest.fixture(scope="session")
+def lifetimes_reference():
+    """lifetimes 0.11.3's predictions on the CDNOW summary (made by tests/data/make_lifetimes_reference.py)."""
+    import pandas as pd
+
+    return pd.read_csv(DATA / "cdnow_lifetimes_reference.csv").set_index("customer_id")

@@ -1,7 +1,6 @@
 """holdout_validation on CDNOW: totals, by calibration frequency, weekly tracking, metrics."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,25 +10,16 @@ from clvlib.errors import ModelError
 from clvlib.holdout import holdout_validation
 from clvlib.models import BetaGeoModel, ParetoNBDModel
 
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def log():
-    log = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["customer_master_id", "customer_id", "date", "n_cds", "value"])
-    log["date"] = pd.to_datetime(log["date"].astype(str), format="%Y%m%d")
-    return log
+def res(cdnow_log):
+    return holdout_validation(cdnow_log, "customer_id", "date", "value", calibration_end="1997-09-30")
 
 
 @pytest.fixture(scope="module")
-def res(log):
-    return holdout_validation(log, "customer_id", "date", "value", calibration_end="1997-09-30")
-
-
-@pytest.fixture(scope="module")
-def ref():
-    return pd.read_csv(DATA / "cdnow_lifetimes_reference.csv").set_index("customer_id")
+def ref(lifetimes_reference):
+    return lifetimes_reference
 
 
 def test_cdnow_holdout_totals(res, ref):
@@ -54,7 +44,7 @@ def test_by_calibration_frequency(res, ref):
     assert np.all(np.diff(b["predicted_mean"].to_numpy()) > 0)
 
 
-def test_weekly_tracking(res, log):
+def test_weekly_tracking(res, cdnow_log):
     tr = res.tracking
     assert len(tr) == 78 and (tr["period"] == "calibration").sum() == 39
     assert tr["week_end"].iloc[38] == pd.Timestamp("1997-09-30")
@@ -69,14 +59,14 @@ def test_weekly_tracking(res, log):
     assert 0 < m["tracking_mape"] < 0.1 and m["mae"] > 0 and m["rmse"] >= m["mae"] and 0 < m["correlation"] < 1
 
 
-def test_holdout_weeks_and_model_choices(log, res):
-    by_weeks = holdout_validation(log, "customer_id", "date", holdout_weeks=39)
+def test_holdout_weeks_and_model_choices(cdnow_log, res):
+    by_weeks = holdout_validation(cdnow_log, "customer_id", "date", holdout_weeks=39)
     assert by_weeks.calibration_end == res.calibration_end
     assert by_weeks.totals["predicted"].iloc[0] == pytest.approx(res.totals["predicted"].iloc[0])
-    pn = holdout_validation(log, "customer_id", "date", holdout_weeks=39, model="paretonbd")
+    pn = holdout_validation(cdnow_log, "customer_id", "date", holdout_weeks=39, model="paretonbd")
     assert isinstance(pn.model, ParetoNBDModel)
     given = BetaGeoModel(penalizer=0.01)
-    own = holdout_validation(log, "customer_id", "date", holdout_weeks=39, model=given)
+    own = holdout_validation(cdnow_log, "customer_id", "date", holdout_weeks=39, model=given)
     assert own.model is not given and own.model.penalizer == 0.01 and not hasattr(given, "params_")
 
 
@@ -87,6 +77,6 @@ def test_holdout_weeks_and_model_choices(log, res):
     ({"holdout_weeks": 39, "model": "nbd"}, "model must be one of"),
     ({"holdout_weeks": 39, "max_frequency": 0}, "max_frequency must be an int >= 1"),
 ])
-def test_argument_checks(log, kwargs, message):
+def test_argument_checks(cdnow_log, kwargs, message):
     with pytest.raises(ModelError, match=message):
-        holdout_validation(log, "customer_id", "date", **kwargs)
+        holdout_validation(cdnow_log, "customer_id", "date", **kwargs)

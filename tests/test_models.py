@@ -16,13 +16,6 @@ from clvlib.rfm import rfm_summary
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(scope="module")
-def cdnow():
-    """CDNOW calibration summary (39 weeks to 1997-09-30), derived from the raw log by rfm_summary."""
-    log = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["customer_master_id", "customer_id", "date", "n_cds", "value"])
-    log["date"] = pd.to_datetime(log["date"].astype(str), format="%Y%m%d")
-    return rfm_summary(log, "customer_id", "date", "value", calibration_end="1997-09-30", as_of="1998-06-30")
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +34,8 @@ def gg(cdnow):
 
 
 @pytest.fixture(scope="module")
-def ref():
-    return pd.read_csv(DATA / "cdnow_lifetimes_reference.csv").set_index("customer_id")
+def ref(lifetimes_reference):
+    return lifetimes_reference
 
 
 @pytest.fixture(scope="module")

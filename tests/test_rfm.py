@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,15 +12,8 @@ from hypothesis import strategies as st
 from clvlib.errors import DataError
 from clvlib.rfm import rfm_summary
 
-DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(scope="module")
-def cdnow_log():
-    log = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["customer_master_id", "customer_id", "date", "n_cds", "value"])
-    log["date"] = pd.to_datetime(log["date"].astype(str), format="%Y%m%d")
-    return log
 
 
 def test_cdnow_calibration_summary_matches_the_published_data(cdnow_log):

@@ -1,7 +1,6 @@
 """customer_lifetime_value, clv_interval and simple_clv."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,15 +11,6 @@ from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clvlib.rfm import rfm_summary
 from clvlib.value import DAYS_PER_MONTH, clv_interval, customer_lifetime_value, simple_clv
 
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(scope="module")
-def cdnow():
-    log = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["customer_master_id", "customer_id", "date", "n_cds", "value"])
-    log["date"] = pd.to_datetime(log["date"].astype(str), format="%Y%m%d")
-    return rfm_summary(log, "customer_id", "date", "value", calibration_end="1997-09-30", as_of="1998-06-30")
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +19,8 @@ def models(cdnow):
 
 
 @pytest.fixture(scope="module")
-def ref():
-    return pd.read_csv(DATA / "cdnow_lifetimes_reference.csv").set_index("customer_id")
+def ref(lifetimes_reference):
+    return lifetimes_reference
 
 
 def test_clv_matches_lifetimes(cdnow, models, ref):

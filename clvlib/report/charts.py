@@ -88,6 +88,16 @@ def _money(df: pd.DataFrame, col: str, fmt) -> tuple[pd.DataFrame, str, str]:
     return df, unit, d3
 
 
+def _with_month_labels(df: pd.DataFrame, fmt) -> tuple[pd.DataFrame, list[str]]:
+    """Add ``month_start`` and a localised ``month_label``; return the labels in time order."""
+    d = df.copy()
+    month = d["month"]
+    d["month_start"] = month if pd.api.types.is_datetime64_any_dtype(month) else \
+        pd.PeriodIndex(month, freq="M").to_timestamp()
+    d["month_label"] = d["month_start"].map(fmt.month)
+    return d, list(dict.fromkeys(d.sort_values("month_start")["month_label"]))
+
+
 def month_bars(df: pd.DataFrame, value: str, *, fmt, title: str, y_title: str, color: str | None = None,
                color_title: str | None = None, money: bool = True, line: str | None = None,
                line_title: str | None = None) -> alt.Chart:
@@ -95,11 +105,7 @@ def month_bars(df: pd.DataFrame, value: str, *, fmt, title: str, y_title: str, c
 
     ``df`` has a ``month`` column (Period or Timestamp) and the value columns.
     """
-    d = df.copy()
-    d["month_start"] = pd.PeriodIndex(d["month"], freq="M").to_timestamp() if not \
-        pd.api.types.is_datetime64_any_dtype(d["month"]) else d["month"]
-    d["month_label"] = d["month_start"].map(fmt.month)
-    order = list(dict.fromkeys(d.sort_values("month_start")["month_label"]))
+    d, order = _with_month_labels(df, fmt)
     if money:
         d, unit, d3 = _money(d, value, fmt)
         y = alt.Y(f"{value}_axis:Q", title=f"{y_title} ({unit})", axis=alt.Axis(format=d3))
@@ -153,11 +159,7 @@ def ranked_bars(df: pd.DataFrame, category: str, value: str, *, fmt, title: str,
 def month_lines(df: pd.DataFrame, value: str, series: str, *, fmt, title: str, y_title: str,
                 series_title: str, money: bool = False, percent: bool = False) -> alt.Chart:
     """One line per ``series`` across months (e.g. active / new / lost customers)."""
-    d = df.copy()
-    d["month_start"] = pd.PeriodIndex(d["month"], freq="M").to_timestamp() if not \
-        pd.api.types.is_datetime64_any_dtype(d["month"]) else d["month"]
-    d["month_label"] = d["month_start"].map(fmt.month)
-    order = list(dict.fromkeys(d.sort_values("month_start")["month_label"]))
+    d, order = _with_month_labels(df, fmt)
     if money:
         d, unit, d3 = _money(d, value, fmt)
         y = alt.Y(f"{value}_axis:Q", title=f"{y_title} ({unit})", axis=alt.Axis(format=d3))
