@@ -47,7 +47,12 @@ def cmd_demo(a) -> int:
 
 
 def cmd_check(a) -> int:
-    from clvlib import quality
+    """Validate the inputs without running the workbook: counts per table, notes, top reasons.
+
+    Exit 0 when the data can be used, 2 when it cannot (a required table with no accepted row, no order
+    that counts as booked, or a fatal problem such as a missing file or column — one line, no traceback).
+    """
+    from clvlib import contract, quality
     from clvlib.params import load
     from clvlib.sources import load_inputs
     from clvlib.workbook import ensure_demo_data
@@ -57,23 +62,33 @@ def cmd_check(a) -> int:
     inp = load_inputs(params)
     counts = quality.counts_frame(inp.counts)
     w = max(len(x) for x in counts["table"])
-    _log(f"{'table':<{w}}  {'read':>10}  {'accepted':>10}  {'set aside':>10}")
+    _log(f"{'table':<{w}}  {'read':>10}  {'accepted':>10}  {'set aside':>10}  files")
     for r in counts.itertuples():
-        note = "" if r.provided else "  (not provided)"
-        _log(f"{r.table:<{w}}  {r.rows_read:>10,}  {r.rows_accepted:>10,}  {r.rows_quarantined:>10,}{note}")
-    reasons = quality.top_reasons(inp.quarantine, 10)
+        note = r.files if r.provided else "(not provided)"
+        _log(f"{r.table:<{w}}  {r.rows_read:>10,}  {r.rows_accepted:>10,}  {r.rows_quarantined:>10,}  {note}")
+    for n in inp.notes:
+        _log(f"note: {n}")
+    q = inp.quarantine
+    reasons = quality.top_reasons(q, getattr(a, "top", 10))
     if len(reasons):
-        _log("\ntop reasons rows were set aside:")
+        _log(f"\ntop reasons rows were set aside ({len(q):,} rows in all):")
         for r in reasons.itertuples():
-            _log(f"  {r.rows:>7,}  {r.table}: {r.example}")
+            first = q[(q["table"] == r.table) & (q["rule"] == r.rule)].iloc[0]
+            where = f"{first['source_file']} row {first['source_row']}"
+            _log(f"  {r.rows:>9,}  {r.table}: {r.example}  (e.g. {where})")
     if a.quarantine:
         from clvlib.safety import safe_csv
 
-        safe_csv(inp.quarantine, a.quarantine)
+        safe_csv(q, a.quarantine)
         _log(f"\nquarantine written to {a.quarantine}")
-    if not inp.usable:
-        empty = [t for t, c in inp.counts.items() if c.get("provided") and c["rows_accepted"] == 0]
-        _log(f"\nthe data cannot be used: no accepted rows in {', '.join(empty) or 'a required table'}")
+    problems = [f"no accepted rows in {t}" for t, c in inp.counts.items()
+                if contract.TABLES[t].required and c["rows_accepted"] == 0]
+    orders = inp.tables["orders"]
+    if len(orders) and not (orders["status"] == "booked").any():
+        problems.append("no order counts as booked (check `values.status` in the sources file: which stages "
+                        "or document states are won/closed)")
+    if problems:
+        _log(f"\nthe data cannot be used: {'; '.join(problems)}")
         return 2
     _log(f"\nthe data can be used ({inp.seconds:.1f} s)")
     return 0

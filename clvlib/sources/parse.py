@@ -3,82 +3,125 @@
 Each parser takes a Series (text, or already typed from Excel/Parquet) and returns
 ``(values, bad)`` where ``bad`` is a boolean mask of non-empty values that could not be read (empty
 values are not "bad": whether a column may be empty is the contract's rule, checked later). The fast
-path handles the common form in one vectorised step; only the leftovers go through slower patterns, so
-clean files of millions of rows parse quickly.
+path handles the common form in one vectorised pyarrow step; only the leftovers go through slower
+patterns, so clean files of millions of rows parse quickly.
 
 Understood forms
 ----------------
 money / numbers  ``1234.5``, ``1,234.50``, ``$1,234.50``, ``USD 1,234.50``, ``(1,234.50)`` (negative),
-                 ``1234.50-``, ``−12`` (Unicode minus), ``1.234,50`` with ``decimal: ","``, ``12%``
+                 ``1234.50-``, ``−12`` (Unicode minus), ``1.234,50`` with ``decimal: ","``, ``12%``,
+                 ``１２３`` (full-width digits); never ``inf`` or ``nan``
 dates            ISO ``2024-03-05`` (time part ignored), ``2024/03/05``, ``20240305``, Excel serial
                  numbers (``45356``), ``05/03/2024`` day-first or month-first as the column shows (or
-                 as ``date_order`` declares), ``2024年3月5日``, ``5 Mar 2024`` / ``Mar 5, 2024``
+                 as ``date_order`` declares), ``2024年3月5日``, ``5 Mar 2024`` / ``Mar 5, 2024``; years
+                 1900-2199 (anything else is a typo)
 """
 from __future__ import annotations
 
+import datetime as _dt
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clvlib.errors import DataError
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
 _SYMBOLS = r"[\$€£¥￥₩₹\s\u00a0\u202f]"
+_PLAIN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－（）％", "0123456789.,-()%")
+STRING = pd.StringDtype("pyarrow")
+
+
+class AmbiguousDates(DataError):
+    """Day-first and month-first cannot be told apart (or both occur) in a date column.
+
+    ``example`` is the index label of a row showing the problem; the caller names its file and row.
+    """
+
+    def __init__(self, message: str, example):
+        self.example = example
+        super().__init__(message)
 
 
 def _text(s: pd.Series) -> pd.Series:
-    if isinstance(s.dtype, pd.StringDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        t = s.astype("string[pyarrow]")
-    else:
-        t = s.astype("string[pyarrow]")
-    return t.fillna("").str.strip()
+    """Values as stripped text ("" for empty), whatever the input dtype."""
+    return s.astype(STRING).fillna("").str.strip()
+
+
+def _blank(t: pd.Series) -> pd.Series:
+    return t.eq("").astype(bool)
+
+
+def _arrow(t: pd.Series) -> pa.ChunkedArray:
+    arr = t.array
+    return arr._pa_array if hasattr(arr, "_pa_array") else pa.chunked_array([pa.array(t.to_numpy(), pa.string())])
 
 
 def is_empty(s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.isna()
-    return _text(s).eq("") | s.isna()
+    return _blank(_text(s)) | s.isna()
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
 def parse_number(s: pd.Series, decimal: str = ".", percent: bool = False) -> tuple[pd.Series, pd.Series]:
     """Amounts and plain numbers; see the module docstring for the forms understood."""
+    no = pd.Series(False, index=s.index)
     if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype(float), pd.Series(False, index=s.index)
+        return s.astype(float), no
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return s.astype(float), pd.Series(False, index=s.index)
+        v = s.astype(float)
+        bad = ~np.isfinite(v) & v.notna()
+        return v.where(~bad), bad
     if s.dtype == object:  # Excel cells: a mix of numbers and text
-        num = pd.to_numeric(s.where(s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))),
-                            errors="coerce")
-        if num.notna().sum() == s.notna().sum():
-            return num.astype(float), pd.Series(False, index=s.index)
+        isnum = s.map(_is_number).astype(bool)
+        if isnum.any() and (isnum | s.isna()).all():
+            v = pd.to_numeric(s.where(isnum), errors="coerce").astype(float)
+            bad = ~np.isfinite(v) & v.notna()
+            return v.where(~bad), bad
     text = _text(s)
-    empty = text.eq("")
+    empty = _blank(text)
+    values = pd.Series(np.nan, index=s.index)
     if decimal == ".":
-        values = pd.to_numeric(text.where(~empty), errors="coerce")
-    else:
-        values = pd.Series(np.nan, index=s.index)
+        arr = _arrow(text)
+        plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN), False)
+        fast = pc.cast(pc.if_else(plain, arr, pa.scalar(None, pa.string())), pa.float64())
+        values = pd.Series(fast.to_numpy(zero_copy_only=False), index=s.index, dtype=float)
     left = values.isna() & ~empty
     if left.any():
-        t = text[left]
-        neg = t.str.match(r"^\(.*\)$") | t.str.endswith("-")
+        t = text[left].str.translate(_FULLWIDTH)
+        neg = t.str.match(r"^\(.*\)$") | t.str.endswith("-") | t.str.match(r"^[^\d]*[-−]")
         pct = t.str.endswith("%")
         t = (t.str.replace("−", "-", regex=False)
               .str.replace(r"^\((.*)\)$", r"\1", regex=True)
               .str.replace(r"-$", "", regex=True)
               .str.replace(r"%$", "", regex=True)
-              .str.replace(r"^[A-Z]{3}(?=[\s\d\-\+\.\$€£¥])", "", regex=True)
-              .str.replace(r"(?<=[\d\s])[A-Z]{3}$", "", regex=True)
-              .str.replace(_SYMBOLS, "", regex=True))
+              .str.replace(r"^[A-Za-z]{3}(?=[\s\d\-\+\.\$€£¥])", "", regex=True)
+              .str.replace(r"(?<=[\d\s])[A-Za-z]{3}$", "", regex=True)
+              .str.replace(_SYMBOLS, "", regex=True)
+              .str.replace(r"^[-+]", "", regex=True))
         if decimal == ",":
-            t = t.str.replace(r"[.']", "", regex=True).str.replace(",", ".", regex=False)
+            t = t.str.replace(r"[.'](?=\d{3}(?:\D|$))", "", regex=True)
+            t = t.where(~t.str.contains(".", regex=False).fillna(False).astype(bool), "x").str.replace(",", ".", regex=False)
         else:
             t = t.str.replace(r"(?<=\d)[,'](?=\d{3}(?:\D|$))", "", regex=True)
-        v = pd.to_numeric(t.where(t.str.match(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"), None), errors="coerce")
+        ok = t.str.match(r"^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$").fillna(False).astype(bool)
+        v = pd.to_numeric(t.where(ok), errors="coerce").astype(float)
         v = v.where(~neg, -v)
         if percent:
             v = v.where(~pct, v / 100)
         else:
             v = v.where(~pct)
-        values.loc[left] = v
+        values.loc[left] = v.to_numpy()
+    values = values.where(np.isfinite(values))
     bad = values.isna() & ~empty
     return values.astype(float), bad
 
@@ -92,14 +135,15 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_id(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Identifiers as clean text. Whole numbers typed by Excel (1001.0) become '1001'."""
+    no = pd.Series(False, index=s.index)
     if pd.api.types.is_float_dtype(s.dtype):
-        whole = s.notna() & (s == np.round(s))
-        out = s.astype("string[pyarrow]")
-        out = out.where(~whole, s.where(whole).astype("Int64").astype("string[pyarrow]"))
-        return out.fillna("").str.strip(), pd.Series(False, index=s.index)
+        whole = s.notna() & np.isfinite(s) & (s == np.round(s))
+        out = s.astype(STRING)
+        out = out.where(~whole, s.where(whole).astype("Int64").astype(STRING))
+        return out.fillna("").str.strip(), no
     if s.dtype == object:
-        s = s.map(lambda v: str(int(v)) if isinstance(v, float) and v == v and v == int(v) else v)
-    return _text(s), pd.Series(False, index=s.index)
+        s = s.map(lambda v: str(int(v)) if isinstance(v, float) and np.isfinite(v) and v == int(v) else v)
+    return _text(s), no
 
 
 def parse_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -112,88 +156,140 @@ def parse_code(s: pd.Series, upper: bool = False) -> tuple[pd.Series, pd.Series]
 
 
 # ------------------------------------------------------------------------------------------- dates
-_DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$"
+def _extract(t: pd.Series, pattern: str) -> pd.DataFrame:
+    """Named groups of ``pattern`` for the values of ``t`` that match it (index kept), via pyarrow."""
+    if not len(t):
+        return pd.DataFrame()
+    st = pc.extract_regex(_arrow(t), pattern)
+    ok = pc.is_valid(st).to_numpy(zero_copy_only=False)
+    if not ok.any():
+        return pd.DataFrame()
+    names = [st.type.field(i).name for i in range(st.type.num_fields)]
+    cols = {n: pc.struct_field(st, n).to_numpy(zero_copy_only=False)[ok] for n in names}
+    return pd.DataFrame(cols, index=t.index[ok])
 
 
 def _ymd(y, m, d) -> pd.Series:
     frame = pd.DataFrame({"year": y, "month": m, "day": d}).apply(pd.to_numeric, errors="coerce")
-    ok = frame.notna().all(axis=1)
+    ok = frame.notna().all(axis=1) & frame["year"].between(FIRST_DAY.year, LAST_DAY.year)
     out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     if ok.any():
         out.loc[ok] = pd.to_datetime(frame[ok], errors="coerce")
     return out
 
 
-def parse_date(s: pd.Series, order: str = "auto", *, file=None, column: str | None = None
-               ) -> tuple[pd.Series, pd.Series]:
-    """Dates; a day/month column must be unambiguous or declared with ``order`` (dmy / mdy)."""
+def _cell_text(v):
+    """An Excel/Parquet cell as text a date parser understands."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    if isinstance(v, (_dt.datetime, _dt.date, pd.Timestamp)):
+        return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
+    if isinstance(v, (float, np.floating)) and v == int(v):
+        return str(int(v))
+    if isinstance(v, _dt.time):
+        return f"time {v}"               # a time without a date is not a date
+    return str(v)
+
+
+def parse_date(s: pd.Series, order: str = "auto", *, file=None, column: str | None = None,
+               why: dict | None = None) -> tuple[pd.Series, pd.Series]:
+    """Dates; a day/month column must be unambiguous or declared with ``order`` (dmy / mdy).
+
+    Raises ``AmbiguousDates`` (a ``DataError``) when the column is mostly in a day/month form that no
+    value decides, or shows both forms. A few ambiguous values among other forms are "bad" instead, with
+    a sentence for each in ``why`` (index -> reason) when given.
+    """
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         v = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-        return v.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=s.index)
+        v = v.dt.normalize().astype("datetime64[ns]")
+        bad = v.notna() & ~v.between(FIRST_DAY, LAST_DAY)
+        return v.where(~bad), bad
     if s.dtype == object:  # Excel: datetime cells mixed with text or serial numbers
-        is_dt = s.map(lambda v: hasattr(v, "year") and hasattr(v, "month"))
-        if is_dt.any():
-            conv = s.copy()
-            conv[is_dt] = s[is_dt].map(lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d}")
-            s = conv.map(lambda v: v if isinstance(v, str) or v is None else
-                         (str(int(v)) if isinstance(v, float) and v == int(v) else str(v)))
+        s = s.map(_cell_text).astype(object)
     text = _text(s)
-    empty = text.eq("")
-    out = pd.to_datetime(text.where(~empty), format="%Y-%m-%d", errors="coerce")
+    empty = _blank(text)
+    arr = _arrow(text)
+    iso = pc.fill_null(pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}$"), False)
+    ts = pc.strptime(pc.if_else(iso, arr, pa.scalar(None, arr.type)), format="%Y-%m-%d", unit="s",
+                     error_is_null=True)
+    # strptime rolls 2024-02-30 over to 1 March: the day must be the one written
+    day = pc.cast(pc.if_else(iso, pc.utf8_slice_codeunits(arr, 8, 10), pa.scalar("0", arr.type)), pa.int64())
+    ts = pc.if_else(pc.fill_null(pc.equal(pc.day(ts), day), False), ts, pa.scalar(None, ts.type))
+    first, last = FIRST_DAY.value // 10**9, LAST_DAY.value // 10**9
+    secs = pc.cast(ts, pa.int64())
+    ts = pc.if_else(pc.fill_null(pc.and_(pc.greater_equal(secs, first), pc.less_equal(secs, last)), False),
+                    ts, pa.scalar(None, ts.type))
+    out = pd.Series(pc.cast(ts, pa.timestamp("ns")).to_numpy(zero_copy_only=False), index=s.index,
+                    dtype="datetime64[ns]")
     left = out.isna() & ~empty
     if left.any():
         t = text[left]
         res = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
-        # ISO with a time part, or with / or . separators, or compact
-        m = t.str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s].*)?$")
-        hit = m[0].notna()
-        if hit.any():
-            res[hit] = _ymd(m.loc[hit, 0], m.loc[hit, 1], m.loc[hit, 2])
-        m = t.str.extract(r"^(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日?$")
-        hit2 = m[0].notna()
-        if hit2.any():
-            res[hit2] = _ymd(m.loc[hit2, 0], m.loc[hit2, 1], m.loc[hit2, 2])
-        m = t.str.extract(r"^(\d{4})(\d{2})(\d{2})$")
-        hit3 = m[0].notna()
-        if hit3.any():
-            res[hit3] = _ymd(m.loc[hit3, 0], m.loc[hit3, 1], m.loc[hit3, 2])
+
+        def todo():
+            return res.isna().to_numpy()
+
+        # ISO with a time part or / . separators; Chinese 年月日; compact 20240305
+        for pattern in (r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[T\s].*)?$",
+                        r"^(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?$",
+                        r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"):
+            m = _extract(t[todo()], pattern)
+            if len(m):
+                res[m.index] = _ymd(m["y"], m["m"], m["d"])
         # Excel serial day numbers (1954..2119)
-        serial = pd.to_numeric(t.where(t.str.match(r"^\d{5}(\.\d+)?$")), errors="coerce")
+        rest = t[todo()]
+        serial = pd.to_numeric(rest.where(rest.str.match(r"^\d{5}(\.\d+)?$").fillna(False).astype(bool)),
+                               errors="coerce")
         hit4 = serial.between(20000, 80000)
         if hit4.any():
-            res[hit4] = EXCEL_EPOCH + pd.to_timedelta(np.floor(serial[hit4]), unit="D")
+            res[serial.index[hit4]] = EXCEL_EPOCH + pd.to_timedelta(np.floor(serial[hit4]), unit="D")
         # day-first / month-first
-        m = t.str.extract(_DMY)
-        hit5 = m[0].notna()
-        if hit5.any():
-            a = pd.to_numeric(m.loc[hit5, 0]); b = pd.to_numeric(m.loc[hit5, 1])
-            y = pd.to_numeric(m.loc[hit5, 2]); y = y.where(y >= 100, y + 2000)
+        m = _extract(t[todo()], r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})$")
+        if len(m):
+            a, b, y = (pd.to_numeric(m[k]) for k in ("a", "b", "y"))
+            y = y.where(y >= 100, y + 2000)
             use = order
             if use in ("auto", "ymd"):
-                day_first = (a > 12).any()
-                month_first = (b > 12).any()
-                if day_first and month_first:
-                    raise DataError("dates mix day-first and month-first forms (e.g. 25/03 and 03/25); "
-                                    "fix the export or set `date_order` and correct the other rows",
-                                    file=file, column=column)
-                if day_first:
+                possible = (a <= 31) & (b <= 31) & ~((a > 12) & (b > 12))   # 13/13/2024 is no date at all
+                day_first = possible & (a > 12)
+                month_first = possible & (b > 12)
+                if day_first.any() and month_first.any():
+                    ex = day_first.idxmax() if day_first.sum() <= month_first.sum() else month_first.idxmax()
+                    raise AmbiguousDates(
+                        f"dates mix day-first and month-first forms (e.g. '{t[day_first.idxmax()]}' and "
+                        f"'{t[month_first.idxmax()]}'); set `date_order: dmy` or `mdy` for this table in the "
+                        "sources file and correct the other rows at the source", ex)
+                if day_first.any():
                     use = "dmy"
-                elif month_first:
+                elif month_first.any():
                     use = "mdy"
-                elif (a != b).any():
-                    ex = t[hit5][(a != b)].iloc[0]
-                    raise DataError(f"dates like '{ex}' could be day-first or month-first and no value in "
-                                    "the column tells which; set `date_order: dmy` or `mdy` for this table "
-                                    "in the sources file", file=file, column=column)
+                elif (possible & (a != b)).sum() * 2 < (~empty).sum():
+                    # a few hand-typed 05/03/2024 in a column of other forms: those rows cannot be read
+                    amb = possible & (a != b)
+                    if why is not None:
+                        for i in amb[amb].index:
+                            why[i] = (f"'{t[i]}' could be {int(a[i])} {_MONTHS[int(b[i]) - 1]} or "
+                                      f"{int(b[i])} {_MONTHS[int(a[i]) - 1]}; write it as YYYY-MM-DD")
+                    a, b = a[~amb], b[~amb]
+                    y, m = y[~amb], m[~amb]
+                    use = "dmy"
+                elif (possible & (a != b)).any():
+                    ex = (possible & (a != b)).idxmax()
+                    raise AmbiguousDates(
+                        f"dates like '{t[ex]}' could be day-first or month-first and no value in the column "
+                        "tells which; set `date_order: dmy` or `mdy` for this table in the sources file", ex)
                 else:
                     use = "dmy"
             d, mth = (a, b) if use == "dmy" else (b, a)
-            res[hit5] = _ymd(y, mth, d)
+            res[m.index] = _ymd(y, mth, d)
         # textual months: 5 Mar 2024, Mar 5, 2024, 05-Mar-2024
-        rest = res.isna() & t.str.contains(r"[A-Za-z]{3}", regex=True) & t.str.contains(r"\d{4}", regex=True)
-        if rest.any():
-            res[rest] = pd.to_datetime(t[rest], format="mixed", errors="coerce", dayfirst=order == "dmy")
-        out.loc[left] = res
-    out = pd.to_datetime(out).dt.normalize()
+        rest = t[todo()]
+        rest = rest[rest.str.contains(r"[A-Za-z]{3}", regex=True).fillna(False).astype(bool)
+                    & rest.str.contains(r"\d{4}", regex=True).fillna(False).astype(bool)]
+        if len(rest):
+            res[rest.index] = pd.to_datetime(rest.astype(object), format="mixed", errors="coerce",
+                                             dayfirst=order == "dmy").astype("datetime64[ns]")
+        res = res.where(res.between(FIRST_DAY, LAST_DAY))
+        out.loc[left] = res.dt.normalize().to_numpy()
     bad = out.isna() & ~empty
     return out.astype("datetime64[ns]"), bad

@@ -1,0 +1,84 @@
+"""`clvlib check-data --params FILE`: counts per table and top reasons; exit 0 usable, 2 not."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from clvlib.cli import main
+from clvlib.paths import DEFAULT_PARAMS
+
+from sources_support import company, preset_for, sources_file
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def small(tmp, orders: str, **tables):
+    (tmp / "customers.csv").write_text("customer_id,name,country\nC1,Acme,US\n")
+    (tmp / "reps.csv").write_text("rep_id,name,team,hire_date\nR1,Ana,EU,2020-01-01\n")
+    (tmp / "ownership.csv").write_text("customer_id,rep_id,valid_from\nC1,R1,2020-01-01\n")
+    (tmp / "fx.csv").write_text("date,currency,rate\n2026-01-01,EUR,1.1\n")
+    (tmp / "orders.csv").write_text(orders)
+    spec = {"orders": "orders.csv", "customers": "customers.csv", "reps": "reps.csv", "ownership": "ownership.csv",
+            "fx_rates": "fx.csv", **tables}
+    return company(tmp, sources_file(tmp, spec)).file
+
+
+def test_demo_data_is_usable(demo_params, capsys):
+    code, out, err = run(["check-data", "--params", str(DEFAULT_PARAMS)], capsys)
+    assert code == 0 and err == ""
+    assert "orders" in out and "the data can be used" in out
+    assert "top reasons rows were set aside" in out and "unknown currency 'USS'" in out
+
+
+@pytest.mark.parametrize("preset", ["salesforce", "hubspot", "erp"])
+def test_presets_are_usable_and_reasons_listed(tmp_path, capsys, preset):
+    params = company(tmp_path, preset_for(tmp_path, preset)).file
+    code, out, err = run(["check-data", "--params", str(params), "--quarantine", str(tmp_path / "q.csv")], capsys)
+    assert code == 0, out + err
+    assert "set aside" in out and "(e.g. " in out and "the data can be used" in out
+    q = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False)
+    assert len(q) and set(q.columns) >= {"table", "source_file", "source_row", "column", "value", "rule", "reason"}
+
+
+def test_all_orders_set_aside_exits_2(tmp_path, capsys):
+    params = small(tmp_path, "order_id,order_date,customer_id,currency,amount\nA1,2026-01-05,C9,USD,10\n")
+    code, out, _ = run(["check-data", "--params", str(params)], capsys)
+    assert code == 2 and "the data cannot be used: no accepted rows in orders" in out
+    assert "unknown customer" in out
+
+
+def test_no_booked_order_exits_2(tmp_path, capsys):
+    params = small(tmp_path, "order_id,order_date,customer_id,currency,amount,status\nA1,2026-01-05,C1,USD,10,open\n")
+    code, out, _ = run(["check-data", "--params", str(params)], capsys)
+    assert code == 2 and "no order counts as booked" in out and "values.status" in out
+
+
+@pytest.mark.parametrize("orders,expect", [
+    (None, ["orders.csv", "file not found"]),
+    ("order_id,order_date,customer_id,currency\nA1,2026-01-05,C1,USD\n", ["orders.csv", "column 'amount'"]),
+])
+def test_fatal_problems_are_one_line_on_stderr(tmp_path, capsys, orders, expect):
+    params = small(tmp_path, orders or "")
+    if orders is None:
+        (tmp_path / "orders.csv").unlink()
+    code, out, err = run(["check-data", "--params", str(params)], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("clvlib: ") and err.count("\n") == 1
+    for part in expect:
+        assert part in err
+
+
+def test_real_command_never_shows_a_traceback(tmp_path):
+    params = small(tmp_path, "order_id,order_date,customer_id,currency,amount\n")
+    (tmp_path / "orders.csv").write_bytes(b"order_id,name\nA1,Caf\xe9 M\xfcller\n")
+    r = subprocess.run([sys.executable, "-m", "clvlib.cli", "check-data", "--params", str(params)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "cannot decode the text at line 2" in r.stderr and "orders.csv" in r.stderr
