@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from clvlib.attribution import current_owners, primary_owner
+from clvlib.errors import ModelError
 from clvlib.holdout import HoldoutResult, holdout_validation
 from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clvlib.rfm import rfm_summary
@@ -50,6 +51,7 @@ class CustomerValue:
     holdout: HoldoutResult | None
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    fallback: str | None = None        # why the models could not be used (CLV is then the simple formula)
 
 
 def occasions(orders: pd.DataFrame, value: str = "gross_margin") -> pd.DataFrame:
@@ -105,13 +107,17 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
     loss = (summary["frequency"] > 0) & (mean_value.fillna(0) <= 0)
     fit_gg = summary.assign(frequency=summary["frequency"].where(~loss, 0),
                             monetary_value=summary["monetary_value"].where(~loss, 0.0))
-    purchase = _purchase_model(clv_params["model"]).fit(summary)
-    spend = GammaGammaModel().fit(fit_gg)
-    if getattr(purchase, "fallback_", None):
-        notes.append(f"purchase model: {purchase.fallback_}")
+    owners = current_owners(ownership, as_of, orders)
+    try:
+        purchase = _purchase_model(clv_params["model"]).fit(summary)
+        spend = GammaGammaModel().fit(fit_gg)
+    except ModelError as e:
+        return _simple_only(summary, occ, owners, clv_params, str(e))
+    for model in (purchase, spend):
+        if getattr(model, "fallback_", None):
+            notes.append(f"{type(model).__name__}: {model.fallback_}")
     placeholder = float(spend.conditional_expected_average_value(fit_gg.iloc[:1].assign(frequency=0)).iloc[0])
     valued = summary.assign(monetary_value=summary["monetary_value"].where(~loss, placeholder))
-    owners = current_owners(ownership, as_of, orders)
     groups = owners.rename(columns={"customer_id": "customer", "rep_id": "group"})
     interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
                             n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
@@ -164,14 +170,54 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
     books = books.rename_axis("rep_id").reset_index()
     ho = None
     if holdout:
-        ho = holdout_validation(occ, "customer_id", "date", as_of=as_of, holdout_weeks=clv_params["holdout_weeks"],
-                                model=_purchase_model(clv_params["model"]), time_unit=unit)
+        try:
+            ho = holdout_validation(occ, "customer_id", "date", as_of=as_of, holdout_weeks=clv_params["holdout_weeks"],
+                                    model=_purchase_model(clv_params["model"]), time_unit=unit)
+        except ModelError as e:
+            notes.append(f"no holdout check this month: {e}")
     settings = {"horizon_months": horizon, "monthly_discount_rate": rate, "time_unit": unit,
                 "value": clv_params["value"], "interval_level": clv_params["interval_level"],
                 "lifespan_years": simple.attrs.get("lifespan_years"), "churn_rate": simple.attrs.get("churn_rate"),
                 "loss_making_customers": int(loss.sum())}
     return CustomerValue(table=table, books=books, parameters=_parameters(purchase, spend), purchase_model=purchase,
                          spend_model=spend, holdout=ho, settings=settings, notes=notes)
+
+
+def _simple_only(summary, occ, owners, clv_params, reason: str) -> CustomerValue:
+    """The models cannot be fitted (too little data): CLV falls back to the simple formula over the
+    horizon, with no intervals, P(alive) or holdout check — and the report says why."""
+    unit, horizon = clv_params["time_unit"], clv_params["horizon_months"]
+    years = horizon / 12
+    try:
+        simple = simple_clv(summary, time_unit=unit, horizon_years=years)
+    except ModelError:          # too young to estimate churn: assume customers stay the whole horizon
+        simple = simple_clv(summary, time_unit=unit, lifespan_years=years)
+    mean_value = repeat_mean_value(occ).reindex(summary.index)
+    byc = occ.groupby("customer_id")
+    nan = np.full(len(summary), np.nan)
+    clv = simple["simple_clv"].reindex(summary.index).to_numpy()
+    table = pd.DataFrame({
+        "customer_id": summary.index.astype(str),
+        "owner_rep_id": primary_owner(owners).reindex(summary.index).to_numpy(),
+        "frequency": summary["frequency"].to_numpy(), "recency": summary["recency"].to_numpy(),
+        "T": summary["T"].to_numpy(), "monetary_value": mean_value.fillna(0.0).to_numpy(),
+        "p_alive": nan, "expected_purchases_12m": nan, "clv": clv, "clv_low": nan, "clv_high": nan,
+        "clv_simple": clv,
+        "first_purchase": byc["date"].min().reindex(summary.index).to_numpy(),
+        "last_purchase": byc["date"].max().reindex(summary.index).to_numpy(),
+        "margin_to_date": byc["value"].sum().reindex(summary.index).to_numpy(),
+        "p_alive_prev": nan, "clv_prev": nan})
+    g = owners.merge(table[["customer_id", "clv"]], on="customer_id")
+    books = (g.assign(clv=g["clv"] * g["share"]).groupby("rep_id")
+             .agg(n_customers=("customer_id", "nunique"), clv=("clv", "sum")).reset_index())
+    books["clv_low"] = books["clv_high"] = books["clv_median"] = np.nan
+    settings = {"horizon_months": horizon, "monthly_discount_rate": clv_params["monthly_discount_rate"],
+                "time_unit": unit, "value": clv_params["value"], "interval_level": clv_params["interval_level"],
+                "lifespan_years": simple.attrs.get("lifespan_years"), "churn_rate": simple.attrs.get("churn_rate"),
+                "loss_making_customers": 0}
+    params = pd.DataFrame(columns=["model", "parameter", "estimate", "std_error"])
+    return CustomerValue(table=table, books=books, parameters=params, purchase_model=None, spend_model=None,
+                         holdout=None, settings=settings, notes=[], fallback=reason)
 
 
 def _months(n: int, unit: str) -> float:
@@ -233,7 +279,7 @@ def save(cv: CustomerValue, data_dir) -> None:
     cv.table[COLUMNS + [c for c in cv.table.columns if c not in COLUMNS]].to_parquet(d / "customer_value.parquet", index=False)
     cv.books.to_parquet(d / "rep_books.parquet", index=False)
     cv.parameters.to_parquet(d / "clv_parameters.parquet", index=False)
-    meta = {"settings": cv.settings, "notes": cv.notes}
+    meta = {"settings": cv.settings, "notes": cv.notes, "fallback": cv.fallback}
     if cv.holdout is not None:
         cv.holdout.by_frequency.reset_index().to_parquet(d / "holdout_by_frequency.parquet", index=False)
         cv.holdout.tracking.to_parquet(d / "holdout_tracking.parquet", index=False)
@@ -266,7 +312,8 @@ def load(data_dir) -> CustomerValue:
                           pd.Timestamp(meta["holdout"]["calibration_end"]), pd.Timestamp(meta["holdout"]["as_of"]))
     return CustomerValue(table=pd.read_parquet(d / "customer_value.parquet"), books=pd.read_parquet(d / "rep_books.parquet"),
                          parameters=pd.read_parquet(d / "clv_parameters.parquet"), purchase_model=None,
-                         spend_model=None, holdout=ho, settings=meta["settings"], notes=meta["notes"])
+                         spend_model=None, holdout=ho, settings=meta["settings"], notes=meta["notes"],
+                         fallback=meta.get("fallback"))
 
 
 # ------------------------------------------------------------------ what the section shows
@@ -276,10 +323,12 @@ def headline(table: pd.DataFrame, top_share: float = 0.2) -> dict:
     top = v.clip(lower=0).sort_values(ascending=False)
     n_top = max(1, int(round(len(top) * top_share)))
     total_pos = top.sum()
-    return {"customers": len(table), "clv_total": float(v.sum()), "clv_mean_alive": float(v.sum() / max(table["p_alive"].sum(), 1e-9)),
-            "expected_alive": float(table["p_alive"].sum()),
+    alive = table["p_alive"].sum(min_count=1)
+    return {"customers": len(table), "clv_total": float(v.sum()),
+            "expected_alive": float(alive),
             "top_share_of_clv": float(top.iloc[:n_top].sum() / total_pos) if total_pos else float("nan"),
-            "simple_total": float(table["clv_simple"].sum()), "expected_purchases_12m": float(table["expected_purchases_12m"].sum())}
+            "simple_total": float(table["clv_simple"].sum()),
+            "expected_purchases_12m": float(table["expected_purchases_12m"].sum(min_count=1))}
 
 
 def p_alive_bands(table: pd.DataFrame) -> pd.DataFrame:

@@ -63,23 +63,10 @@ def page_of(nb: Path) -> str:
 
 def latest_data_month(params) -> pd.Period | None:
     """Month of the newest order date in the orders source (read cheaply: that column only)."""
-    from clvlib.sources.parse import parse_date
-    from clvlib.sources.readers import read_any
+    from clvlib.sources import newest_date
     from clvlib.sources.spec import load_sources
 
-    ts = load_sources(params.path("sources")).tables["orders"]
-    col = ts.columns.get("order_date", "order_date")
-    newest = None
-    for f in ts.files():
-        df = read_any(f, ts.file_format(f), sheet=ts.sheet, encoding=ts.encoding, delimiter=ts.delimiter,
-                      header_row=ts.header_row)
-        match = [c for c in df.columns if c.lower() == col.lower()]
-        if not match:
-            continue
-        d, _ = parse_date(df[match[0]], ts.date_order)
-        m = d.max()
-        if pd.notna(m) and (newest is None or m > newest):
-            newest = m
+    newest = newest_date(load_sources(params.path("sources")).tables["orders"])
     return pd.Period(newest, freq="M") if newest is not None else None
 
 

@@ -134,7 +134,8 @@ class Workbook:
             tables = {name: self.load(name) for name in contract.TABLES}
             q = pd.read_csv(self.data_dir / "quarantine.csv", dtype=str, keep_default_na=False)
             meta = json.loads((self.data_dir / "intake.json").read_text())
-            inp = Inputs(tables=tables, quarantine=q, counts=meta["counts"], seconds=meta["seconds"])
+            inp = Inputs(tables=tables, quarantine=q, counts=meta["counts"], seconds=meta["seconds"],
+                         notes=meta.get("notes", []))
         else:
             self._stamp()
             inp = load_inputs(self.params)
@@ -144,7 +145,7 @@ class Workbook:
 
             safe_csv(inp.quarantine, self.data_dir / "quarantine.csv")
             (self.data_dir / "intake.json").write_text(json.dumps(
-                {"counts": inp.counts, "seconds": round(inp.seconds, 3)}, indent=1, default=str))
+                {"counts": inp.counts, "seconds": round(inp.seconds, 3), "notes": inp.notes}, indent=1, default=str))
             self._done("intake")
         self._cache["inputs"] = inp
         return inp
@@ -214,6 +215,12 @@ class Workbook:
 
         display(HTML(html))
 
+    def display(self, obj):
+        """Show a chart or table from inside an ``if`` block (only a cell's last line shows by itself)."""
+        from IPython.display import display
+
+        display(obj)
+
     def say(self, key: str, css: str | None = None, **values):
         """A translated sentence with escaped values, as a paragraph of the report."""
         from clvlib.report.tables import sentence
@@ -227,6 +234,13 @@ class Workbook:
         from clvlib.report.tables import table_html
 
         self.show(table_html(df, columns, t=self.t, fmt=self.fmt, max_rows=max_rows, caption=caption))
+
+    def bullets(self, items, title: str | None = None):
+        """A list of plain-text items (escaped), with an optional heading line."""
+        import html
+
+        head = f"<p><b>{html.escape(title)}</b></p>" if title else ""
+        self.show(head + "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in items) + "</ul>")
 
     def label(self, values: pd.Series, prefix: str) -> pd.Series:
         """Translate codes (``team``, ``rule``, ``status`` ...) for display: ``t(prefix + "." + code)``."""
