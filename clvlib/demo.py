@@ -145,7 +145,8 @@ def _reps(rng, n_customers: int, start: pd.Timestamp, end: pd.Timestamp) -> pd.D
             ARCHETYPES[int(rng.integers(0, 3))], replaces=int(idx))
     # growth hires this year
     year_start = pd.Timestamp(end.year, 1, 1)
-    for team in rng.choice(list(TEAMS), max(2, per_team // 3), replace=False):
+    n_growth = max(2, per_team // 3)
+    for team in rng.choice(list(TEAMS), n_growth, replace=n_growth > len(TEAMS)):
         add(team, year_start + pd.Timedelta(days=int(rng.integers(0, (end - year_start).days - 60))),
             ARCHETYPES[int(rng.integers(0, 3))])
     reps = pd.DataFrame(rows)
@@ -192,6 +193,28 @@ def _assign_reps(rng, cust: pd.DataFrame, reps: pd.DataFrame, mean_p: float) -> 
         choice = (w.cumsum(axis=1) < u).sum(axis=1)
         owner[idx] = active["rep_id"].to_numpy()[np.minimum(choice, len(active) - 1)]
     return owner
+
+
+def _team_mates(rng, sales: pd.DataFrame, team, exclude, day, active: bool = False) -> np.ndarray:
+    """For each row, a random colleague in ``team`` (not ``exclude``) already hired on ``day`` (and, with
+    ``active``, not yet gone); None when there is none. Vectorised per team."""
+    out = np.full(len(team), None, dtype=object)
+    day = np.asarray(day, dtype="datetime64[ns]")
+    for t in np.unique(team.astype(str)):
+        rows = np.flatnonzero(team.astype(str) == t)
+        cand = sales[sales.team == t]
+        if not len(rows) or cand.empty:
+            continue
+        ids = cand.rep_id.to_numpy()
+        hired = cand.hire_date.to_numpy()[None, :] <= day[rows][:, None]
+        ok = hired & (ids[None, :] != exclude[rows][:, None])
+        if active:
+            leave = cand.leave_date.to_numpy()
+            ok &= pd.isna(leave)[None, :] | (leave[None, :] > day[rows][:, None])
+        pick = np.where(ok, rng.random(ok.shape), -1.0).argmax(axis=1)
+        has = ok.any(axis=1)
+        out[rows[has]] = ids[pick[has]]
+    return out
 
 
 def _simulate_occasions(rng, cust: pd.DataFrame, bg: dict) -> pd.DataFrame:
@@ -294,7 +317,9 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
         handovers.append((moved, when, new))
         own_rows.append(pd.DataFrame({"customer_id": cust["customer_id"].to_numpy()[moved], "rep_id": new,
                                       "valid_from": when, "share": 1.0}))
-        hit = np.isin(c_idx, moved) & (occ_dates >= np.datetime64(when))
+        is_moved = np.zeros(n_customers, bool)
+        is_moved[moved] = True
+        hit = is_moved[c_idx] & (occ_dates >= np.datetime64(when))
         occ_rep[hit] = new
     # accounts opened by a rep after they left cannot happen: _assign_reps only picks active reps
     ownership = pd.concat(own_rows, ignore_index=True).sort_values(["customer_id", "valid_from"])
@@ -306,12 +331,10 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
         handed[moved] = True
     sales = reps[(reps.role == "sales") & reps.leave_date.isna()]
     co = np.flatnonzero(~handed & (rng.random(n_customers) < 0.02))
-    co_rep = {}
-    for i in co:
-        mates = sales[(sales.team == cust.at[i, "team"]) & (sales.rep_id != cust.at[i, "acq_rep"])
-                      & (sales.hire_date <= cust.at[i, "first_date"])]
-        if len(mates):
-            co_rep[i] = mates.rep_id.iloc[int(rng.integers(0, len(mates)))]
+    mate = _team_mates(rng, sales, cust["team"].to_numpy()[co], cust["acq_rep"].to_numpy()[co],
+                       cust["first_date"].to_numpy()[co])
+    co = co[pd.notna(mate)]
+    co_rep = dict(zip(co, mate[pd.notna(mate)]))
     co_ids = cust["customer_id"].to_numpy()[list(co_rep)]
     ownership.loc[ownership.customer_id.isin(co_ids), "share"] = 0.5
     ownership = pd.concat([ownership, pd.DataFrame({
@@ -422,12 +445,8 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     rest = book[~book.customer_id.isin(co_ids)]
     shared = rest[rng.random(len(rest)) < 0.03]
     team_of_rep = reps.set_index("rep_id")["team"]
-    helpers = []
-    for oid, rid, day in zip(shared.order_id, shared.rep_id, shared.order_date):
-        day = pd.Timestamp(day)
-        mates = reps[(reps.role == "sales") & (reps.team == team_of_rep[rid]) & (reps.rep_id != rid)
-                                 & (reps.hire_date <= day) & (reps.leave_date.isna() | (reps.leave_date > day))]
-        helpers.append(mates.rep_id.iloc[int(rng.integers(0, len(mates)))] if len(mates) else None)
+    helpers = _team_mates(rng, reps[reps.role == "sales"], team_of_rep.reindex(shared.rep_id).to_numpy(),
+                          shared.rep_id.to_numpy(), pd.to_datetime(shared.order_date).to_numpy(), active=True)
     shared = shared.assign(helper=helpers).dropna(subset=["helper"])
     splits += [pd.DataFrame({"order_id": shared.order_id, "rep_id": shared.rep_id, "share": 0.7}),
                pd.DataFrame({"order_id": shared.order_id, "rep_id": shared.helper, "share": 0.3})]
