@@ -39,13 +39,6 @@ class PurchaseModel(BaseModel):
 
     _time_params: tuple = ()  # indices of the rate parameters that carry a time unit
 
-    def __init__(self, *, penalizer=0.0, initial_params=None, max_iter=500, tol=1e-8, fallback=True):
-        self.penalizer = penalizer
-        self.initial_params = initial_params
-        self.max_iter = max_iter
-        self.tol = tol
-        self.fallback = fallback
-
     # --------------------------------------------------------------- fitting
     def fit(self, summary):
         """Fit the model by maximum likelihood to a per-customer summary.

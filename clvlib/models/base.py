@@ -194,9 +194,28 @@ class _FitResult:
 class BaseModel:
     """Base class: scikit-learn style hyperparameters, fitted attributes ending in ``_``.
 
-    Subclasses declare ``_param_names`` (the model's parameters, in order), ``_parameter_constraints``
-    (hyperparameter name -> constraint) and implement ``_prepare``, ``_nll_grad``, ``_start``.
+    Subclasses declare ``_param_names`` (the model's parameters, in order) and implement ``_prepare``,
+    ``_nll_grad``, ``_start``. The hyperparameters below are shared by every model; their limits are
+    declared once here (``_parameter_constraints``, filled in for each subclass's parameter names).
     """
+
+    def __init__(self, *, penalizer=0.0, initial_params=None, max_iter=500, tol=1e-8, fallback=True):
+        self.penalizer = penalizer
+        self.initial_params = initial_params
+        self.max_iter = max_iter
+        self.tol = tol
+        self.fallback = fallback
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_param_names" in cls.__dict__ and "_parameter_constraints" not in cls.__dict__:
+            cls._parameter_constraints = {
+                "penalizer": Real(0, None, "left"),
+                "initial_params": ParamDict(cls._param_names),
+                "max_iter": Integral(1),
+                "tol": Real(0, None, "neither"),
+                "fallback": Boolean(),
+            }
 
     _param_names: tuple = ()
     _parameter_constraints: dict = {}

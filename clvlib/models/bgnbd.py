@@ -6,7 +6,7 @@ import pandas as pd
 from scipy.special import betaln, digamma, expit, exprel, gammaln, hyp2f1, polygamma
 
 from clvlib.models._purchase import PurchaseModel
-from clvlib.models.base import Boolean, Integral, ParamDict, Real
+
 
 __all__ = ["BetaGeoModel"]
 
@@ -95,13 +95,6 @@ class BetaGeoModel(PurchaseModel):
 
     _param_names = ("r", "alpha", "a", "b")
     _time_params = (1,)
-    _parameter_constraints = {
-        "penalizer": Real(0, None, "left"),
-        "initial_params": ParamDict(_param_names),
-        "max_iter": Integral(1),
-        "tol": Real(0, None, "neither"),
-        "fallback": Boolean(),
-    }
 
     # --------------------------------------------------------------- likelihood
     @staticmethod

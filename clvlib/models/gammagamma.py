@@ -8,7 +8,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln, polygamma
 
 from clvlib.errors import ClvWarning, ModelError
-from clvlib.models.base import (_plain, BaseModel, Boolean, Integral, ParamDict, Real, single_threaded_blas,
+from clvlib.models.base import (_plain, BaseModel, single_threaded_blas,
                                 summary_arrays, warm_start)
 
 __all__ = ["GammaGammaModel"]
@@ -76,20 +76,6 @@ class GammaGammaModel(BaseModel):
     """
 
     _param_names = ("p", "q", "gamma")
-    _parameter_constraints = {
-        "penalizer": Real(0, None, "left"),
-        "initial_params": ParamDict(_param_names),
-        "max_iter": Integral(1),
-        "tol": Real(0, None, "neither"),
-        "fallback": Boolean(),
-    }
-
-    def __init__(self, *, penalizer=0.0, initial_params=None, max_iter=500, tol=1e-8, fallback=True):
-        self.penalizer = penalizer
-        self.initial_params = initial_params
-        self.max_iter = max_iter
-        self.tol = tol
-        self.fallback = fallback
 
     # --------------------------------------------------------------- data
     def _repeat_arrays(self, summary, what):

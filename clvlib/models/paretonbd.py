@@ -5,7 +5,7 @@ import numpy as np
 from scipy.special import expit, exprel, gammaln, hyp2f1
 
 from clvlib.models._purchase import PurchaseModel
-from clvlib.models.base import Boolean, Integral, ParamDict, Real, unique_rows
+from clvlib.models.base import unique_rows
 
 __all__ = ["ParetoNBDModel"]
 
@@ -62,13 +62,6 @@ class ParetoNBDModel(PurchaseModel):
 
     _param_names = ("r", "alpha", "s", "beta")
     _time_params = (1, 3)
-    _parameter_constraints = {
-        "penalizer": Real(0, None, "left"),
-        "initial_params": ParamDict(_param_names),
-        "max_iter": Integral(1),
-        "tol": Real(0, None, "neither"),
-        "fallback": Boolean(),
-    }
 
     # --------------------------------------------------------------- likelihood
     @staticmethod
