@@ -7,7 +7,6 @@ from scipy.special import betaln, digamma, expit, exprel, gammaln, hyp2f1, polyg
 
 from clvlib.models._purchase import PurchaseModel
 
-
 __all__ = ["BetaGeoModel"]
 
 
