@@ -149,7 +149,8 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
     if len(prev_occ):
         ps = rfm_summary(prev_occ, "customer_id", "date", "value_pos", as_of=prev_as_of, time_unit=unit)
         prev["p_alive_prev"] = purchase.probability_alive(ps)
-        ps_loss = ps.index.isin(summary.index[loss]) & (ps["frequency"] > 0)
+        # customers the Gamma-Gamma model cannot value *then*: losing money now, or no positive margin yet
+        ps_loss = (ps.index.isin(summary.index[loss]) | (ps["monetary_value"] <= 0)) & (ps["frequency"] > 0)
         ps = ps.assign(monetary_value=ps["monetary_value"].where(~ps_loss, placeholder))
         prev["clv_prev"] = customer_lifetime_value(purchase, spend, ps, horizon, rate, unit)
     table = pd.DataFrame({

@@ -98,3 +98,20 @@ def test_at_risk_lists_valuable_customers_whose_p_alive_fell():
     r = cv.at_risk(t, top_share=0.5)
     assert list(r["customer_id"]) == ["a"]            # b barely moved; c was never valuable; d fell < 0.2
     assert r["value_lost"].iloc[0] == 90
+
+
+def test_customers_without_positive_margin_three_months_ago_are_valued(wb):
+    """A repeat customer whose first repeat order made no margin (fully credited) and whose next one
+    did: three months ago the Gamma-Gamma model could not value them; that must not stop the stage
+    (it did, on the 1,000,000-customer demo)."""
+    orders = wb.orders()
+    extra = orders.iloc[[0, 0, 0]].copy()
+    extra["customer_id"] = "CX"
+    extra["order_id"] = ["X1", "X2", "X3"]
+    extra["order_date"] = pd.to_datetime(["2026-05-01", "2026-06-01", "2026-10-01"])
+    extra["gross_margin_rc"] = [100.0, 0.0, 300.0]
+    res = cv.build(pd.concat([orders, extra], ignore_index=True), wb.table("ownership"), wb.as_of,
+                   wb.params["clv"], holdout=False)
+    assert res.fallback is None
+    row = res.table.set_index("customer_id").loc["CX"]
+    assert row["clv"] > 0 and np.isfinite(row["clv_prev"]) and np.isfinite(row["p_alive_prev"])
