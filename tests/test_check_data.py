@@ -31,10 +31,15 @@ def small(tmp, orders: str, **tables):
 
 
 def test_demo_data_is_usable(demo_params, capsys):
+    from clvlib.demo import load_truth
+    from clvlib.sources.spec import load_sources
+
     code, out, err = run(["check-data", "--params", str(DEFAULT_PARAMS)], capsys)
     assert code == 0 and err == ""
     assert "orders" in out and "the data can be used" in out
-    assert "top reasons rows were set aside" in out and "unknown currency 'USS'" in out
+    truth = load_truth(load_sources(demo_params.path("sources")).folder)
+    typo = next(d["value"] for d in truth["defects"] if d["kind"] == "unknown currency")
+    assert "top reasons rows were set aside" in out and f"unknown currency '{typo}'" in out
 
 
 @pytest.mark.parametrize("preset", ["salesforce", "hubspot", "erp"])
