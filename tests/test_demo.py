@@ -81,6 +81,9 @@ def test_written_demo_passes_the_contract_except_planted_defects(demo_params):
         hit = q[(q["table"] == d["table"]) & (q["rule"] == rule)]
         assert len(hit), f"planted defect not found: {d}"
     assert set(q["rule"]) <= set(expected.values()) | {"unknown_order"}
+    # the offending value is shown wherever there is one (a person must see what to fix)
+    shown = q[q["rule"] != "missing_value"]
+    assert (shown["value"].astype(str).str.len() > 0).all(), shown[shown["value"].astype(str) == ""]
     assert len(q) <= 15
     for name, c in inputs.counts.items():
         assert c["rows_read"] == c["rows_accepted"] + c["rows_quarantined"], name

@@ -341,7 +341,8 @@ def _credit_notes(o: pd.DataFrame, raw: pd.DataFrame, q: Quarantine, notes: list
             oid = o.loc[rows, "original_order_id"]
             reason[rows] = ("its original invoice " + oid.astype(str) + " was set aside ("
                             + oid.astype(str).map(where).astype(str) + "); the credit note waits for it").to_numpy()
-            q.add("orders", raw, o.index.isin(rows), "original_order_id", reason, rule="unknown_order")
+            q.add("orders", raw, o.index.isin(rows), "original_order_id", reason, value=o["original_order_id"],
+                  rule="unknown_order")
         if (~waits).any():
             notes.append(f"orders: {int((~waits).sum()):,} credit note(s) name an original invoice that is not in "
                          "the orders (older than the export?); they reduce their own customer's and rep's figures")
