@@ -63,25 +63,36 @@ def credited(orders: pd.DataFrame, credit: pd.DataFrame, reps: pd.DataFrame) -> 
 
 
 def customer_flow(orders: pd.DataFrame, as_of, lost_after_days: int, n_months: int) -> pd.DataFrame:
-    """Per month: active, new and lost customers (see the module's definitions)."""
+    """Per month: active, new and lost customers (see the module's definitions).
+
+    Each order day makes its customer active from that day until ``lost_after_days`` later or the next
+    order day, whichever comes first; these spans do not overlap, so the active customers at a date are
+    the spans started minus the spans ended by then — counted for all months at once.
+    """
     inv = orders[orders["doc_type"] == "invoice"]
-    dates = inv.groupby("customer_id")["order_date"].agg(["min", "max"])
     cust_days = inv[["customer_id", "order_date"]].drop_duplicates().sort_values(["customer_id", "order_date"])
-    months = months_back(as_of, n_months)
-    rows = []
     lag = pd.Timedelta(days=lost_after_days)
-    # gaps: a customer is lost at (order date + lag) when the next order comes later than that (or never)
+    day = cust_days["order_date"]
     nxt = cust_days.groupby("customer_id")["order_date"].shift(-1)
-    lost_at = cust_days["order_date"] + lag
-    lost_events = lost_at[(nxt.isna() | (nxt > lost_at))]
-    for m in months:
-        start, end = m.to_timestamp(), m.to_timestamp(how="end").normalize()
-        end = min(end, pd.Timestamp(as_of))
-        recent = cust_days[(cust_days["order_date"] <= end) & (cust_days["order_date"] > end - lag)]
-        rows.append({"month": m, "active": recent["customer_id"].nunique(),
-                     "new": int(((dates["min"] >= start) & (dates["min"] <= end)).sum()),
-                     "lost": int(((lost_events > start) & (lost_events <= end)).sum())})
-    return pd.DataFrame(rows)
+    span_end = day + lag
+    # a customer is lost at (order date + lag) when the next order comes later than that, or never
+    lost_events = np.sort(span_end[nxt.isna() | (nxt > span_end)].to_numpy())
+    span_end = span_end.where(nxt.isna() | (nxt > span_end), nxt)
+    starts, ends = np.sort(day.to_numpy()), np.sort(span_end.to_numpy())
+    firsts = np.sort(inv.groupby("customer_id")["order_date"].min().to_numpy())
+    months = months_back(as_of, n_months)
+    month_start = months.to_timestamp().to_numpy()
+    month_end = np.minimum(months.to_timestamp(how="end").normalize().to_numpy(), np.datetime64(pd.Timestamp(as_of)))
+
+    def upto(sorted_values, t, right=True):
+        return np.searchsorted(sorted_values, t, side="right" if right else "left")
+
+    return pd.DataFrame({
+        "month": months,
+        "active": upto(starts, month_end) - upto(ends, month_end),
+        "new": upto(firsts, month_end) - upto(firsts, month_start, right=False),
+        "lost": upto(lost_events, month_end) - upto(lost_events, month_start),
+    })
 
 
 def headline(orders: pd.DataFrame, as_of, lost_after_days: int) -> dict:

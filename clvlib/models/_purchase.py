@@ -73,9 +73,7 @@ class PurchaseModel(BaseModel):
     def _fit_arrays(self, x, tx, T, n, scale, log_unscale):
         z0 = np.zeros(len(self._param_names))
         if self.initial_params:
-            for i, k in enumerate(self._param_names):
-                if k in self.initial_params:
-                    z0[i] = np.log(self.initial_params[k]) - log_unscale[i]
+            z0 = self._initial_z(z0, log_unscale)
         elif n > WARM_START_ABOVE:
             step = n // WARM_START_SIZE
             sub = self._prepare(x[::step], tx[::step], T[::step], scale)

@@ -206,6 +206,14 @@ class BaseModel:
         self.tol = tol
         self.fallback = fallback
 
+    def _initial_z(self, z0, log_unscale):
+        """Start the optimiser (log scale, internal units) at the user's ``initial_params`` where given."""
+        z0 = np.array(z0, dtype=float)
+        for i, k in enumerate(self._param_names):
+            if k in self.initial_params:
+                z0[i] = np.log(self.initial_params[k]) - log_unscale[i]
+        return z0
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "_param_names" in cls.__dict__ and "_parameter_constraints" not in cls.__dict__:

@@ -174,9 +174,7 @@ class GammaGammaModel(BaseModel):
         log_unscale = np.array([0.0, 0.0, -np.log(scale)])
         z0 = np.log([2.0, 3.0, 2.0])  # p, q, gamma: mean value p * gamma / (q - 1) = 2 internal units
         if self.initial_params:
-            for i, k in enumerate(self._param_names):
-                if k in self.initial_params:
-                    z0[i] = np.log(self.initial_params[k]) - log_unscale[i]
+            z0 = self._initial_z(z0, log_unscale)
         elif n > WARM_START_ABOVE:
             step = n // WARM_START_SIZE
             sub = self._prepare(x[::step], m[::step] * scale)
