@@ -18,7 +18,7 @@ def wb(demo_params, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def value(wb):
-    return wb.customer_value(refresh=True)
+    return wb.stage("customer_value", refresh=True)
 
 
 def test_artifact_has_the_contract_columns(wb, value):

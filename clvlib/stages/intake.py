@@ -1,0 +1,62 @@
+"""Stage ``intake``: every input file read, mapped to the data contract, each row accepted or set aside.
+
+Files: the canonical tables as ``<table>.parquet``, ``quarantine.csv`` (one line per set-aside row)
+and ``intake.json`` (row counts per table, notes, seconds).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from clvlib import contract
+from clvlib.stages.base import Stage, register
+
+
+def inputs_stamp(params) -> dict:
+    """Size and modification time of every input file and of the sources file (for the fingerprint):
+    the sources file is named by its resolved path, so two spellings of one path are one input."""
+    from clvlib.sources.spec import load_sources
+
+    path = params.path("sources")
+    srcs = load_sources(path)
+    files = {}
+    for f in [path] + [f for ts in srcs.tables.values() for f in ts.files()]:
+        st = f.stat() if f.exists() else None
+        files[str(f)] = [st.st_size, st.st_mtime_ns] if st else None
+    return files
+
+
+def build(wb):
+    from clvlib.sources import load_inputs
+    from clvlib.workbook import ensure_demo_data
+
+    ensure_demo_data(wb.params)
+    return load_inputs(wb.params)
+
+
+def save(inp, data_dir: Path) -> None:
+    from clvlib.safety import safe_csv
+
+    for name, df in inp.tables.items():
+        df.to_parquet(data_dir / f"{name}.parquet", index=False)
+    safe_csv(inp.quarantine, data_dir / "quarantine.csv")
+    (data_dir / "intake.json").write_text(json.dumps(
+        {"counts": inp.counts, "seconds": round(inp.seconds, 3), "notes": inp.notes}, indent=1, default=str))
+
+
+def load(data_dir: Path):
+    from clvlib.sources import Inputs
+
+    tables = {name: pd.read_parquet(data_dir / f"{name}.parquet") for name in contract.TABLES}
+    q = pd.read_csv(data_dir / "quarantine.csv", dtype=str, keep_default_na=False)
+    meta = json.loads((data_dir / "intake.json").read_text())
+    return Inputs(tables=tables, quarantine=q, counts=meta["counts"], seconds=meta["seconds"],
+                  notes=meta.get("notes", []))
+
+
+STAGE = register(Stage(
+    "intake", build, save, load, params=("reporting_currency", "fx"), reads_inputs=True,
+    files=tuple(f"{t}.parquet" for t in contract.TABLES) + ("quarantine.csv", "intake.json"),
+    doc="the canonical tables, the quarantine and the row counts"))
