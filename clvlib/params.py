@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ LANGUAGES = ("en", "zh")
 
 @dataclass(frozen=True)
 class Setting:
-    kind: str                      # str | int | float | bool | choice | path | currency
+    kind: str                      # str | int | float | bool | choice | path | currency | labels |
+                                   # shares | weights | optional_str | optional_path | optional_month
     default: Any = None
     help: str = ""
     min: float | None = None
@@ -63,6 +65,59 @@ SCHEMA: dict[str, Any] = {
         "model": Setting("choice", "bgnbd", "Purchase model", choices=("bgnbd", "paretonbd")),
         "seed": Setting("int", 2026, "Random seed for intervals (runs are reproducible)", min=0),
     },
+    "history": {
+        "months": Setting("int", 24, "Month ends of history computed in one pass (models refitted at each), "
+                                     "for trends and the pay backtest", min=13, max=60),
+    },
+    "tiers": {
+        "method": Setting("choice", "kmeans", "How customers are tiered: kmeans or gmm (clusters of CLV, "
+                                              "P(alive), frequency, margin per purchase, tenure) or "
+                                              "value_share (A = the customers holding the top share of CLV)",
+                          choices=("kmeans", "gmm", "value_share")),
+        "labels": Setting("labels", ["A", "B", "C"], "Tier names, most valuable first (their number is the "
+                                                      "number of tiers)"),
+        "value_shares": Setting("shares", [0.7, 0.2, 0.1], "value_share method: the share of total CLV each "
+                                                            "tier holds, most valuable first (sums to 1)"),
+        "transform": Setting("choice", "signed_log1p", "Transform of the skewed features before scaling",
+                             choices=("signed_log1p", "quantile")),
+        "refit": Setting("choice", "yearly", "When the tier model is refitted: monthly, yearly (in "
+                                             "refit_month) or never (fitted once, or model_file)",
+                         choices=("monthly", "yearly", "never")),
+        "refit_month": Setting("int", 1, "Month of the year the tier model is refitted (refit: yearly)",
+                               min=1, max=12),
+        "model_file": Setting("optional_path", None, "A tier model (JSON, as saved in data/tier_model.json) "
+                                                     "to use instead of fitting one (refit: never)"),
+        "hysteresis": Setting("float", 0.25, "A customer changes tier only when it is past the boundary by "
+                                             "this margin (scaled feature units; share of the cut for "
+                                             "value_share; probability for gmm)", min=0.0, max=2.0),
+        "n_init": Setting("int", 10, "KMeans restarts", min=1, max=100),
+        "seed": Setting("int", 2026, "Random seed of the tier model", min=0),
+    },
+    "kpis": {
+        "nps_min_responses": Setting("int", 30, "Fewer NPS responses than this: the NPS is flagged as "
+                                                "unreliable", min=1, max=10000),
+        "lifespan_cap_months": Setting("int", 120, "Expected remaining lifetime is counted up to this many "
+                                                   "months", min=12, max=600),
+        "health_weights": Setting("weights", {"regularity": 0.3, "complaints": 0.2, "receivables": 0.3,
+                                              "nps": 0.2},
+                                  "Weights of the customer health score's parts (regularity, complaints, "
+                                  "receivables, nps)", choices=("regularity", "complaints", "receivables", "nps")),
+        "handover_months": Setting("int", 6, "Value kept after a handover: book CLV this many months after "
+                                             "against at the handover", min=1, max=24),
+    },
+    "pay": {
+        "plans": Setting("path", "plans", "Folder of pay plans (YAML), every one computed and compared"),
+        "current_plan": Setting("str", "commission_revenue", "Today's plan (the name of a file in the plans "
+                                                             "folder, without .yaml): the baseline"),
+        "backtest_months": Setting("int", 12, "Months the plans are replayed over, ending with the period",
+                                   min=1, max=36),
+        "switch": Setting("optional_month", None, "First month a new plan applies (YYYY-MM; guarantees "
+                                                  "count from it); empty = the backtest's first month"),
+    },
+    "pilot": {
+        "team": Setting("optional_str", None, "The team that piloted the new plan (empty = no pilot)"),
+        "switch": Setting("optional_month", None, "First month of the pilot (YYYY-MM)"),
+    },
     "report": {
         "top_n": Setting("int", 15, "Rows in 'top' tables", min=3, max=100),
         "months_shown": Setting("int", 24, "Months of history in trend charts", min=3, max=120),
@@ -83,8 +138,11 @@ class Params(dict):
         return value
 
     def path(self, key: str) -> Path:
-        """A path setting, resolved relative to the params file."""
-        value = Path(self[key])
+        """A path setting (a dotted key such as ``pay.plans``), resolved relative to the params file."""
+        node = self
+        for part in key.split("."):
+            node = node[part]
+        value = Path(node)
         if not value.is_absolute() and self.file is not None:
             value = (self.file.parent / value).resolve()
         return value
@@ -105,9 +163,26 @@ def _check(value, s: Setting, key: str, problems: list[str]):
     def bad(what):
         problems.append(f"{key}: must be {what}, got {value!r}")
 
-    if s.kind in ("str", "path"):
+    if s.kind in ("str", "path", "optional_str", "optional_path"):
         if not isinstance(value, str) or not value.strip():
             return bad("a non-empty text")
+    elif s.kind == "optional_month":
+        if not (isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value)):
+            return bad("a month such as 2026-01 (in quotes)")
+    elif s.kind == "labels":
+        if not (isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str) and v.strip() for v in value)
+                and len(set(value)) == len(value)):
+            return bad("a list of two or more distinct names such as [A, B, C]")
+    elif s.kind == "shares":
+        if not (isinstance(value, list) and len(value) >= 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1 for v in value)
+                and abs(sum(value) - 1) < 1e-9):
+            return bad("a list of shares between 0 and 1 that sum to 1, such as [0.7, 0.2, 0.1]")
+    elif s.kind == "weights":
+        if not (isinstance(value, dict) and value and set(value) <= set(s.choices)
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value.values())
+                and sum(value.values()) > 0):
+            return bad("a mapping of " + ", ".join(s.choices) + " to weights >= 0, not all 0")
     elif s.kind == "currency":
         if not (isinstance(value, str) and len(value) == 3 and value.isalpha() and value.isupper()):
             return bad("a 3-letter ISO 4217 code in capitals such as USD, EUR or CNY")
@@ -155,9 +230,27 @@ def validate(raw: dict, schema: dict = SCHEMA, prefix: str = "", problems: list[
             continue
         _check(raw[key], s, prefix + key, problems)
         out[key] = raw[key]
+    if top:
+        problems += _cross_checks(out)
     if top and problems:
         raise ParamsError("; ".join(problems))
     return out
+
+
+def _cross_checks(done: dict) -> list[str]:
+    """Rules that involve two settings."""
+    problems = []
+    tiers = done.get("tiers", {})
+    if tiers.get("method") == "value_share" and len(tiers["labels"]) != len(tiers["value_shares"]):
+        problems.append(f"tiers.value_shares: needs one share per tier label ({len(tiers['labels'])}: "
+                        f"{', '.join(tiers['labels'])}), got {len(tiers['value_shares'])}")
+    if tiers.get("refit") != "never" and tiers.get("model_file"):
+        problems.append("tiers.model_file: a fixed tier model needs tiers.refit: never, got "
+                        f"refit: {tiers['refit']}")
+    pilot = done.get("pilot", {})
+    if bool(pilot.get("team")) != bool(pilot.get("switch")):
+        problems.append("pilot: team and switch go together (both set, or both empty)")
+    return problems
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> Params:
