@@ -1,0 +1,174 @@
+"""History in one pass: every customer valued at each of the last N month ends, as known then.
+
+Trends, tier migration, the CLV bridge and the pay backtest all need monthly figures. They are
+computed here from the canonical tables — never by re-running notebooks per month: for each month end
+of the window the order log is cut to what was known on that day (orders dated on or before it,
+payments after it not yet known), the purchase and spend models are refitted on it, and every
+customer is valued with the same steps as the customer-value stage (``clvlib.customer_value``),
+without the intervals and the holdout check. The period's own month is the customer-value stage's
+result itself, so the history's last month and the report's CLV are the same numbers.
+
+Stored long (``month, level, id, measure, value``) as ``history_customer.parquet``, with the books
+(``history_owners.parquet``: month, customer_id, rep_id, share) and the models' parameters
+(``history_models.parquet``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: the per-customer measures kept for every month end
+MEASURES = ("clv", "p_alive", "frequency", "recency", "T", "monetary_value", "expected_purchases_12m",
+            "margin_to_date")
+DATES = ("first_purchase", "last_purchase")
+LONG = ["month", "level", "id", "measure", "value"]
+
+
+def month_window(period: str, n: int) -> list[str]:
+    """The ``n`` months ending with ``period`` (``"YYYY-MM"`` strings, oldest first)."""
+    end = pd.Period(period, freq="M")
+    return [str(p) for p in pd.period_range(end - (n - 1), end, freq="M")]
+
+
+def month_end(month: str, as_of=None) -> pd.Timestamp:
+    """The last day of ``month``, or ``as_of`` when that falls inside the month (the period's own end)."""
+    end = pd.Period(month, freq="M").to_timestamp(how="end").normalize()
+    if as_of is not None and pd.Timestamp(as_of) < end:
+        return pd.Timestamp(as_of).normalize()
+    return end
+
+
+def known_on(orders: pd.DataFrame, day) -> pd.DataFrame:
+    """Orders as known on ``day``: dated on or before it; payments after it not yet made."""
+    day = pd.Timestamp(day)
+    o = orders[orders["order_date"] <= day].copy()
+    o.loc[o["paid_date"] > day, "paid_date"] = pd.NaT
+    return o.reset_index(drop=True)
+
+
+@dataclass
+class History:
+    """The monthly snapshots (see the module docstring)."""
+
+    months: list[str]
+    customers: pd.DataFrame            # month, customer_id, MEASURES..., first_purchase, last_purchase
+    owners: pd.DataFrame               # month, customer_id, rep_id, share
+    models: pd.DataFrame               # month, model, parameter, estimate, std_error
+    notes: list[str] = field(default_factory=list)
+    fallback: dict = field(default_factory=dict)   # month -> why the models could not be fitted
+
+    def month(self, month: str) -> pd.DataFrame:
+        """One month's customers."""
+        return self.customers[self.customers["month"] == month].reset_index(drop=True)
+
+
+def _snapshot(table: pd.DataFrame, month: str) -> pd.DataFrame:
+    cols = ["customer_id", *MEASURES, *DATES]
+    out = table[cols].copy()
+    out.insert(0, "month", month)
+    return out
+
+
+def _light(clv_params) -> dict:
+    """The customer-value settings without the cost of intervals (the history keeps point values)."""
+    return {**clv_params, "interval_draws": 20}
+
+
+def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as_of, clv_params, months: int,
+                  current=None, *, log=None) -> History:
+    """Value every customer at each of the last ``months`` month ends (see the module docstring).
+
+    ``current`` is the customer-value stage's result for the period itself (reused, not refitted).
+    """
+    from clvlib import customer_value as cv
+    from clvlib.attribution import current_owners
+
+    window = month_window(period, months)
+    snaps, books, models, notes, fallback = [], [], [], [], {}
+    for m in window:
+        end = month_end(m, as_of)
+        o_m = known_on(orders, end)
+        own_m = ownership[ownership["valid_from"] <= end]
+        if not (o_m["doc_type"] == "invoice").any():
+            continue
+        res = current if (m == window[-1] and current is not None) else \
+            cv.build(o_m, own_m, end, _light(clv_params), holdout=False)
+        snaps.append(_snapshot(res.table, m))
+        books.append(current_owners(own_m, end, o_m).assign(month=m))
+        if res.fallback:
+            fallback[m] = res.fallback
+        if len(res.parameters):
+            models.append(res.parameters.assign(month=m))
+        if log:
+            log(f"history {m}: {len(res.table):,} customers")
+    if fallback:
+        notes.append(f"the models could not be fitted at {len(fallback)} month end(s) "
+                     f"({', '.join(sorted(fallback))}); those months use the simple formula")
+    cust = pd.concat(snaps, ignore_index=True) if snaps else pd.DataFrame(columns=["month", "customer_id"])
+    own = (pd.concat(books, ignore_index=True)[["month", "customer_id", "rep_id", "share"]] if books
+           else pd.DataFrame(columns=["month", "customer_id", "rep_id", "share"]))
+    mod = (pd.concat(models, ignore_index=True) if models
+           else pd.DataFrame(columns=["model", "parameter", "estimate", "std_error", "month"]))
+    return History(months=window, customers=cust, owners=own, models=mod, notes=notes, fallback=fallback)
+
+
+# ------------------------------------------------------------------ long storage
+def to_long(wide: pd.DataFrame, level: str, id_col: str, measures) -> pd.DataFrame:
+    """``month, level, id, measure, value`` rows from a wide table (dates stored as days since 1970)."""
+    parts = []
+    for m in measures:
+        v = wide[m]
+        if pd.api.types.is_datetime64_any_dtype(v):
+            v = (v - pd.Timestamp("1970-01-01")).dt.days.astype(float)
+        parts.append(pd.DataFrame({"month": wide["month"].to_numpy(), "id": wide[id_col].to_numpy(),
+                                   "measure": m, "value": pd.to_numeric(v).to_numpy(dtype=float)}))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LONG)
+    out.insert(1, "level", level)
+    return out[LONG]
+
+
+def from_long(long: pd.DataFrame, id_col: str, dates=()) -> pd.DataFrame:
+    """The wide table back from :func:`to_long` rows of one level."""
+    if long.empty:
+        return pd.DataFrame(columns=["month", id_col])
+    wide = long.set_index(["month", "id", "measure"])["value"].unstack("measure").sort_index()
+    wide = wide.reset_index().rename(columns={"id": id_col})
+    wide.columns.name = None
+    for d in dates:
+        if d in wide:
+            wide[d] = pd.Timestamp("1970-01-01") + pd.to_timedelta(wide[d], unit="D")
+    return wide
+
+
+def save(h: History, data_dir) -> None:
+    import json
+    from pathlib import Path
+
+    d = Path(data_dir)
+    to_long(h.customers, "customer", "customer_id", [*MEASURES, *DATES, *[c for c in h.customers.columns
+                                                                          if c not in ("month", "customer_id", *MEASURES, *DATES)]]
+            ).to_parquet(d / "history_customer.parquet", index=False)
+    h.owners.to_parquet(d / "history_owners.parquet", index=False)
+    h.models.to_parquet(d / "history_models.parquet", index=False)
+    (d / "history.json").write_text(json.dumps({"months": h.months, "notes": h.notes, "fallback": h.fallback},
+                                               indent=1))
+
+
+def load(data_dir) -> History:
+    import json
+    from pathlib import Path
+
+    d = Path(data_dir)
+    meta = json.loads((d / "history.json").read_text())
+    cust = from_long(pd.read_parquet(d / "history_customer.parquet"), "customer_id", DATES)
+    cust["customer_id"] = cust["customer_id"].astype(str)
+    return History(months=meta["months"], customers=cust, owners=pd.read_parquet(d / "history_owners.parquet"),
+                   models=pd.read_parquet(d / "history_models.parquet"), notes=meta["notes"],
+                   fallback=meta["fallback"])
+
+
+def change(a: pd.Series, b: pd.Series) -> float:
+    """Relative change from ``a`` to ``b`` (NaN when ``a`` is 0 or missing)."""
+    return float(b / a - 1) if a and not np.isnan(a) else float("nan")

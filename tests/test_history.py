@@ -1,0 +1,79 @@
+"""History in one pass: month ends as known then, the period's month equal to the report's CLV."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clvlib import history as h
+from clvlib.workbook import Workbook
+
+
+@pytest.fixture(scope="module")
+def wb(tmp_path_factory, demo_params):
+    return Workbook("2026-10", out_dir=tmp_path_factory.mktemp("history"), charts=False)
+
+
+@pytest.fixture(scope="module")
+def hist(wb):
+    return wb.stage("history")
+
+
+def test_month_window_and_ends():
+    assert h.month_window("2026-02", 3) == ["2025-12", "2026-01", "2026-02"]
+    assert h.month_end("2024-02") == pd.Timestamp("2024-02-29")
+    assert h.month_end("2026-10", as_of="2026-10-15") == pd.Timestamp("2026-10-15")
+    assert h.month_end("2026-09", as_of="2026-10-15") == pd.Timestamp("2026-09-30")
+
+
+def test_known_on_cuts_orders_and_later_payments():
+    o = pd.DataFrame({"order_id": ["a", "b", "c"], "order_date": pd.to_datetime(["2026-01-10", "2026-01-20", "2026-02-02"]),
+                      "paid_date": pd.to_datetime(["2026-01-15", "2026-02-10", None])})
+    k = h.known_on(o, "2026-01-31")
+    assert list(k["order_id"]) == ["a", "b"]
+    assert k["paid_date"].isna().tolist() == [False, True]        # b was paid only after the month end
+
+
+def test_long_round_trip():
+    wide = pd.DataFrame({"month": ["2026-01", "2026-01", "2026-02"], "customer_id": ["C1", "C2", "C1"],
+                         "clv": [1.5, -2.0, np.nan], "first_purchase": pd.to_datetime(["2025-03-01", "2025-05-02", "2025-03-01"])})
+    long = h.to_long(wide, "customer", "customer_id", ["clv", "first_purchase"])
+    assert list(long.columns) == ["month", "level", "id", "measure", "value"]
+    assert set(long["level"]) == {"customer"} and len(long) == 6
+    back = h.from_long(long, "customer_id", dates=["first_purchase"])
+    pd.testing.assert_frame_equal(back[wide.columns], wide, check_dtype=False)
+
+
+def test_history_covers_the_window_and_ends_with_the_report(wb, hist):
+    n = wb.params["history"]["months"]
+    assert hist.months == h.month_window("2026-10", n)
+    assert sorted(hist.customers["month"].unique()) == hist.months
+    last = hist.month("2026-10").set_index("customer_id")
+    cv = wb.stage("customer_value").table.set_index("customer_id")
+    np.testing.assert_allclose(last["clv"].reindex(cv.index), cv["clv"], rtol=1e-12)
+    assert (hist.owners.groupby(["month", "customer_id"])["share"].sum().round(9) == 1).all()
+
+
+def test_each_month_is_valued_on_what_was_known_then(wb, hist):
+    """A year ago: only customers who had bought by then, valued by models fitted on data up to then."""
+    from clvlib import customer_value as cv
+
+    m = hist.months[-13]
+    end = h.month_end(m)
+    snap = hist.month(m).set_index("customer_id")
+    assert snap["first_purchase"].max() <= end
+    o = h.known_on(wb.orders(), end)
+    own = wb.table("ownership")
+    again = cv.build(o, own[own["valid_from"] <= end], end, h._light(wb.params["clv"]), holdout=False)
+    np.testing.assert_allclose(snap["clv"].reindex(again.table["customer_id"]), again.table["clv"], rtol=1e-9)
+    assert set(hist.models["month"]) == set(hist.months)
+
+
+def test_history_is_stored_long_and_reloads(wb, hist):
+    long = pd.read_parquet(wb.data_dir / "history_customer.parquet")
+    assert list(long.columns) == ["month", "level", "id", "measure", "value"]
+    back = h.load(wb.data_dir)
+    cols = ["month", "customer_id", "clv", "p_alive", "first_purchase"]
+    a = hist.customers[cols].sort_values(["month", "customer_id"]).reset_index(drop=True)
+    b = back.customers[cols].sort_values(["month", "customer_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
