@@ -380,6 +380,10 @@ def test_bridge_lines_by_hand_with_handover_split_ownership_new_and_lost():
     assert value(b, "2026-02", "company", "all", "clv_change_transferred_1m") == 0.0
     assert value(b, "2026-02", "company", "all", "clv_change_new_1m") == 60.0
     assert b[b["measure"] == "clv_built_12m"]["value"].isna().all()          # one bridge is not twelve
+    span = kpis.bridge_between(lines, make_reps(), "2026-01", "2026-02", as_of="2026-02-28").set_index(["level", "id"])
+    assert span.loc[("rep", "R1")].to_dict() == {"existing": 25.0, "new": 0.0, "lost": 0.0, "transferred": -240.0,
+                                                 "total": -215.0}
+    assert span.loc[("team", "East"), "total"] == 165 + 210 - 380
 
 
 def test_bridge_adds_up_to_the_cent_with_fractional_shares():
@@ -456,12 +460,8 @@ def demo():
     from kpis_support import demo_history
 
     h = demo_history(13)
-    k = h.params["kpis"]
     res = kpis.compute_kpis(h.orders, h.credit, h.reps, h.customers, h.owners, h.tiers, h.months, as_of=h.as_of,
-                            nps_table=h.nps, complaints=h.complaints,
-                            lost_after_days=h.params["customers"]["lost_after_days"],
-                            nps_min_responses=k["nps_min_responses"], interval_level=h.params["clv"]["interval_level"],
-                            health_weights=k["health_weights"], handover_months=k["handover_months"])
+                            nps_table=h.nps, complaints=h.complaints, **kpis.settings_from(h.params))
     return h, res
 
 
@@ -484,6 +484,11 @@ def test_demo_bridge_adds_up_to_the_cent_for_every_rep_and_month(demo):
     assert np.allclose(by_line[common] / 100, rep_parts[common], atol=1e-6)
     assert set(lines["part"]) == {"existing", "new", "lost", "transferred"}
     assert list(lines.columns) == kpis.BRIDGE_COLUMNS
+    span = kpis.bridge_between(lines, h.reps, h.months[0], h.months[-1], h.as_of).set_index(["level", "id"])
+    total = book[h.months[-1]].fillna(0) - book[h.months[0]].fillna(0)
+    assert np.allclose(span["total"].reindex(total.index).fillna(0), total.round(2), atol=0.005)
+    year = t[(t["month"] == h.months[-1]) & (t["measure"] == "clv_change_existing")].set_index(["level", "id"])["value"]
+    assert np.allclose(span.loc[year.index, "existing"], year)
 
 
 def test_demo_hunters_rank_better_by_revenue_than_by_clv_built(demo):

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from clvlib.kpis.bridge import (BRIDGE_COLUMNS, EVENT_COLUMNS, book_clv, bridge_lines, bridge_months, clv_bridge,
-                                events, lost_events)
+from clvlib.kpis.bridge import (BRIDGE_COLUMNS, EVENT_COLUMNS, book_clv, bridge_between, bridge_lines, bridge_months,
+                                clv_bridge, events, lost_events)
 from clvlib.kpis.collaboration import collaboration, handovers
 from clvlib.kpis.common import LONG_COLUMNS, check_months, month_ends, month_index, month_label, to_long
 from clvlib.kpis.definitions import DEFINITIONS, MODEL_KPIS, kpi_catalogue
@@ -61,6 +61,15 @@ class KpiResult:
     health_formula: str
     notes: list[str] = field(default_factory=list)
     fallback: str | None = None
+
+
+def settings_from(params) -> dict:
+    """The keyword arguments of ``compute_kpis`` taken from validated params (``customers``, ``kpis``,
+    ``clv.interval_level`` and the first tier label)."""
+    k = params["kpis"]
+    return {"lost_after_days": params["customers"]["lost_after_days"], "nps_min_responses": k["nps_min_responses"],
+            "interval_level": params["clv"]["interval_level"], "health_weights": dict(k["health_weights"]),
+            "handover_months": k["handover_months"], "top_tier": params["tiers"]["labels"][0]}
 
 
 def _fallback(customers: pd.DataFrame, fallback: str | None) -> str | None:
@@ -104,8 +113,19 @@ def compute_kpis(orders, credit, reps, customers, owners, tiers, months, *, as_o
     table = table.sort_values(["month", "level", "id", "measure"], kind="stable").reset_index(drop=True)
     ev = events(orders, credit, owners, customers, tiers, months, as_of, lost_after_days)
     notes = _notes(months, customers, owners, bridged, nps_table, tiers, fb)
+    notes += _few_responses(table, months[-1], nps_min_responses)
     return KpiResult(table=table, bridge=lines, events=ev, catalogue=kpi_catalogue(fb),
                      health_formula=health_formula(weights), notes=notes, fallback=fb)
+
+
+def _few_responses(table: pd.DataFrame, month: str, minimum: int) -> list[str]:
+    """A warning naming the reps and teams whose NPS rests on too few responses in ``month``."""
+    t = table[(table["month"] == month) & (table["measure"] == "nps_few_responses") & (table["value"] == 1)
+              & table["level"].isin(["rep", "team", "company"])]
+    if t.empty:
+        return []
+    names = ", ".join(f"{lv} {i}" for lv, i in zip(t["level"], t["id"]))
+    return [f"NPS in {month} rests on fewer than {minimum} responses for {names}: read it as unreliable"]
 
 
 def _notes(months, customers, owners, bridged, nps_table, tiers, fb) -> list[str]:
@@ -138,5 +158,5 @@ __all__ = [
     "new_customers_12m", "commission_rank", "sales_12m", "repurchase_rate", "retention_rate", "churn_rate",
     "old_customers", "lifespan_months", "expected_remaining_months", "nps", "nps_interval", "a_share_of_profit",
     "health_score", "health_formula", "collaboration", "handovers", "book_clv", "bridge_lines", "bridge_months",
-    "clv_bridge", "events", "lost_events", "scorecards", "rank_chart", "front_page", "month_ends",
+    "clv_bridge", "bridge_between", "events", "settings_from", "lost_events", "scorecards", "rank_chart", "front_page", "month_ends",
 ]

@@ -173,6 +173,23 @@ def clv_bridge(lines: pd.DataFrame, reps, months, bridged, as_of=None) -> pd.Dat
     return pd.concat([to_long(wide, money + ["clv_built_12m"]), ranks], ignore_index=True)
 
 
+def bridge_between(lines: pd.DataFrame, reps, start: str, end: str, as_of=None) -> pd.DataFrame:
+    """Each rep's, team's and the company's CLV change from the end of month ``start`` to the end of
+    month ``end``: the sum of the monthly bridges of the months after ``start`` up to ``end``, one
+    column per part (``existing, new, lost, transferred``) and ``total`` (book_clv(end) -
+    book_clv(start), exactly, when every month in between has a bridge). Money in the reporting
+    currency, summed from integer cents."""
+    lo, hi = month_index(start), month_index(end)
+    x = lines[(lines["month"].map(month_index) > lo) & (lines["month"].map(month_index) <= hi)]
+    g = x.groupby(["rep_id", "part"])["amount_cents"].sum().unstack("part")
+    g = g.reindex(columns=list(PARTS)).fillna(0).astype(np.int64).reset_index().assign(month=end)
+    wide = _by_level(g, list(PARTS), reps, month_ends([end], as_of))
+    wide["total"] = wide[list(PARTS)].sum(axis=1)
+    for c in [*PARTS, "total"]:
+        wide[c] = wide[c] / 100.0
+    return wide[["level", "id", *PARTS, "total"]].reset_index(drop=True)
+
+
 def events(orders, credit, owners, customers, tiers, months, as_of=None, lost_after_days: int = 365) -> pd.DataFrame:
     """Events for the pay plans: ``month, customer_id, event, rep_id, share, tier, order_id, value``.
 

@@ -66,8 +66,9 @@ def rank_chart(rep_scorecard: pd.DataFrame, *, title: str = "Commission rank aga
                y_title: str = "Rank by CLV built, last 12 months", better_label: str = "better by CLV",
                worse_label: str = "better by commission", same_label: str = "same rank"):
     """A scatter of the sales reps: commission rank (x) against CLV rank (y), 1 at the top left, with
-    the diagonal. Above the diagonal (CLV rank better) are the farmers, below it the hunters; the
-    tooltip names the rep, team and both ranks. Titles and labels are arguments (the report translates)."""
+    the diagonal. Above it are the reps who rank better by CLV built than by revenue (what a commission
+    plan overlooks), below it those a commission plan flatters (hunters); the tooltip names the rep, team
+    and both ranks. Titles and labels are arguments (the report translates)."""
     import altair as alt
 
     d = rep_scorecard.dropna(subset=["commission_rank", "clv_rank"])[
@@ -75,17 +76,18 @@ def rank_chart(rep_scorecard: pd.DataFrame, *, title: str = "Commission rank aga
     gap = d["clv_rank"] - d["commission_rank"]
     d["reading"] = np.where(gap < 0, better_label, np.where(gap > 0, worse_label, same_label))
     n = float(max(d["commission_rank"].max(), d["clv_rank"].max(), 1.0)) if len(d) else 1.0
-    scale = alt.Scale(domain=[n + 0.5, 0.5])
+    x_scale, y_scale = alt.Scale(domain=[0.5, n + 0.5]), alt.Scale(domain=[n + 0.5, 0.5])
     pts = alt.Chart(d).mark_circle(size=70, opacity=0.85).encode(
-        x=alt.X("commission_rank:Q", title=x_title, scale=alt.Scale(domain=[0.5, n + 0.5])),
-        y=alt.Y("clv_rank:Q", title=y_title, scale=scale),
+        x=alt.X("commission_rank:Q", title=x_title, scale=x_scale),
+        y=alt.Y("clv_rank:Q", title=y_title, scale=y_scale),
         color=alt.Color("reading:N", title=None,
                         scale=alt.Scale(domain=[better_label, same_label, worse_label],
                                         range=["#3a9d6e", "#8c8c8c", "#c44e52"])),
         tooltip=[alt.Tooltip("name:N"), alt.Tooltip("team:N"), alt.Tooltip("commission_rank:Q", title=x_title),
                  alt.Tooltip("clv_rank:Q", title=y_title)])
-    line = alt.Chart(pd.DataFrame({"a": [0.5, n + 0.5]})).mark_line(color="#8c8c8c", strokeDash=[4, 4]).encode(
-        x="a:Q", y="a:Q")
+    line = alt.Chart(pd.DataFrame({"a": [0.5, n + 0.5], "b": [0.5, n + 0.5]})).mark_line(
+        color="#8c8c8c", strokeDash=[4, 4]).encode(x=alt.X("a:Q", scale=x_scale, title=x_title),
+                                                    y=alt.Y("b:Q", scale=y_scale, title=y_title))
     return alt.layer(line, pts).properties(title=title, width=420, height=420)
 
 
