@@ -21,7 +21,7 @@ import pandas as pd
 
 #: the per-customer measures kept for every month end
 MEASURES = ("clv", "p_alive", "frequency", "recency", "T", "monetary_value", "expected_purchases_12m",
-            "margin_to_date")
+            "margin_to_date", "expected_remaining_months")
 DATES = ("first_purchase", "last_purchase")
 LONG = ["month", "level", "id", "measure", "value"]
 
@@ -64,9 +64,25 @@ class History:
         return self.customers[self.customers["month"] == month].reset_index(drop=True)
 
 
-def _snapshot(table: pd.DataFrame, month: str) -> pd.DataFrame:
-    cols = ["customer_id", *MEASURES, *DATES]
-    out = table[cols].copy()
+def purchase_model_from(parameters: pd.DataFrame):
+    """The fitted purchase model rebuilt from a ``clv_parameters`` table (None when there is none)."""
+    from clvlib.models import BetaGeoModel, ParetoNBDModel
+
+    for cls in (BetaGeoModel, ParetoNBDModel):
+        rows = parameters[parameters["model"] == cls.__name__]
+        if len(rows):
+            return cls.from_params(dict(zip(rows["parameter"], rows["estimate"])))
+    return None
+
+
+def _snapshot(table: pd.DataFrame, month: str, parameters: pd.DataFrame, time_unit: str,
+              cap_months: float) -> pd.DataFrame:
+    from clvlib.kpis.lifetime import expected_remaining_months
+
+    out = table[["customer_id", *[c for c in MEASURES if c != "expected_remaining_months"], *DATES]].copy()
+    summary = out[["frequency", "recency", "T"]]
+    out["expected_remaining_months"] = expected_remaining_months(
+        purchase_model_from(parameters), summary, cap_months, time_unit).to_numpy()
     out.insert(0, "month", month)
     return out
 
@@ -77,10 +93,12 @@ def _light(clv_params) -> dict:
 
 
 def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as_of, clv_params, months: int,
-                  current=None, *, log=None) -> History:
+                  current=None, *, lifespan_cap_months: float = 120, log=None) -> History:
     """Value every customer at each of the last ``months`` month ends (see the module docstring).
 
     ``current`` is the customer-value stage's result for the period itself (reused, not refitted).
+    Each snapshot also has the purchase model's expected remaining lifetime of every customer
+    (``clvlib.kpis.lifetime.expected_remaining_months``, truncated at ``lifespan_cap_months``).
     """
     from clvlib import customer_value as cv
     from clvlib.attribution import current_owners
@@ -95,7 +113,7 @@ def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as
             continue
         res = current if (m == window[-1] and current is not None) else \
             cv.build(o_m, own_m, end, _light(clv_params), holdout=False)
-        snaps.append(_snapshot(res.table, m))
+        snaps.append(_snapshot(res.table, m, res.parameters, clv_params["time_unit"], lifespan_cap_months))
         books.append(current_owners(own_m, end, o_m).assign(month=m))
         if res.fallback:
             fallback[m] = res.fallback

@@ -10,10 +10,11 @@ from clvlib.stages.base import Stage, register
 
 def build(wb):
     return h.build_history(wb.orders(), wb.table("ownership"), wb.period, wb.as_of, wb.params["clv"],
-                           wb.params["history"]["months"], current=wb.stage("customer_value"))
+                           wb.params["history"]["months"], current=wb.stage("customer_value"),
+                           lifespan_cap_months=wb.params["kpis"]["lifespan_cap_months"])
 
 
 STAGE = register(Stage("history", build, h.save, h.load, needs=("intake", "customer_value"),
-                       params=("clv", "history"),
+                       params=("clv", "history", "kpis.lifespan_cap_months"),
                        files=("history_customer.parquet", "history_owners.parquet", "history_models.parquet"),
                        doc="every customer valued at each month end of the window, models refitted each time"))
