@@ -1,0 +1,101 @@
+"""Churn clawback: pay taken back for a customer of the listed tiers lost within ``within_months``
+months after it was won — charged to the reps credited with the winning invoice (the hunter pattern).
+
+**Base**: each ``lost`` event (one per customer and month) of a customer whose tier that month is
+listed, paired with the customer's ``won`` event(s) (one per rep credited with its first invoice) at
+most ``within_months`` months before; kept in eligible rep-months of the winning rep.
+
+**Pricing** (``clawback.lost_customer``, source ``customer``): ``amount: A`` — ``-A x`` the winning
+credit share; ``share_of_commission: s`` — ``-s x`` the commission this plan's commission lines paid
+the rep on the customer's documents from the won month to the lost month (``basis``; nothing when
+it is not positive). Not weighted, not scaled by the rate factor.
+
+**Carry**: a clawback never makes a month's pay negative. Against the rep's pay of the month before
+clawbacks (all components after their caps/floors), the clawback (and, with ``carry_forward``, the
+balance still owed) is charged only up to that pay when positive; the rest is
+``clawback.forgiven`` (``floor_zero``) or ``clawback.deferred`` (``carry_forward``: a balance,
+recovered from later positive pay as ``clawback.recovered``, first thing each month). A balance left
+when the window ends (or the rep leaves) is the sum of deferred and recovered lines.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvlib.plans.components._common import STEPS, Context, cents, empty, grid_lines, grid_sum, lines, money
+from clvlib.plans.components.retention import events_of
+from clvlib.plans.inputs import months_between
+
+COMPONENT = "clawback"
+
+
+def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
+    lost = events_of(ctx, "lost")
+    lost = lost[lost["tier"].isin(comp.tiers)].drop_duplicates(["customer_id", "month"])[["customer_id", "month", "tier"]]
+    won = events_of(ctx, "won")[["customer_id", "month", "rep_id", "share", "order_id"]]
+    pairs = lost.merge(won.rename(columns={"month": "won_month"}), on="customer_id", how="inner")
+    if len(pairs):
+        gap = np.array([months_between(w, m) for w, m in zip(pairs["won_month"], pairs["month"])])
+        pairs = pairs[(gap >= 0) & (gap <= comp.within_months)]
+    pairs = ctx.keep_month_lines(pairs, comp)
+    pairs = pairs.sort_values(["month", "rep_id", "customer_id", "won_month"], kind="stable").reset_index(drop=True)
+    pairs["detail"] = [f"tier {t} customer won {w} (order {o}), lost {m}"
+                       for t, w, o, m in zip(pairs["tier"], pairs["won_month"], pairs["order_id"], pairs["month"])]
+    return pairs
+
+
+def price(comp, entry: int, pairs: pd.DataFrame, ctx: Context, commission: pd.DataFrame) -> pd.DataFrame:
+    """The clawback lines (before carry); ``commission`` are this plan's priced commission document lines."""
+    p = pairs
+    if comp.amount is not None:
+        basis, rate, share = np.full(len(p), float(comp.amount)), -1.0, p["share"].to_numpy(dtype=float)
+    else:
+        paid = _commission_paid(p, commission)
+        p = p.assign(paid=paid)[paid > 0].reset_index(drop=True)
+        basis, rate, share = p["paid"].to_numpy(), -float(comp.share_of_commission), 1.0
+    amount = cents(basis, rate, share) if len(p) else np.zeros(0, dtype=np.int64)
+    return lines(len(p), month=p["month"], rep_id=p["rep_id"], component=COMPONENT, rule="clawback.lost_customer",
+                 source_type="customer", source_id=p["customer_id"], basis=basis, rate=rate, share=share,
+                 detail=p["detail"], amount_cents=amount, step=STEPS["clawback"], entry=entry,
+                 customer_id=p["customer_id"])
+
+
+def _commission_paid(pairs: pd.DataFrame, commission: pd.DataFrame) -> np.ndarray:
+    """Commission (currency units) paid to each pair's rep on its customer from the won to the lost month."""
+    if not len(pairs):
+        return np.zeros(0)
+    c = commission[["rep_id", "customer_id", "month", "amount_cents"]]
+    m = pairs[["rep_id", "customer_id", "won_month", "month"]].reset_index().merge(
+        c.rename(columns={"month": "paid_month"}), on=["rep_id", "customer_id"], how="left")
+    inside = (m["paid_month"] >= m["won_month"]) & (m["paid_month"] <= m["month"])
+    paid = m["amount_cents"].where(inside, 0).fillna(0).groupby(m["index"]).sum()
+    return (paid.reindex(range(len(pairs)), fill_value=0).to_numpy(dtype=np.int64)) / 100
+
+
+def carry_lines(comp, entry: int, claw: pd.DataFrame, before: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Forgiven / deferred / recovered lines so that clawbacks never make a month's pay negative."""
+    charge = -grid_sum(ctx, claw)                   # >= 0: what the month's clawbacks take
+    pay = grid_sum(ctx, before)
+    forward = comp.carry == "carry_forward"
+    owed = np.zeros(len(ctx.rep_index), dtype=np.int64)
+    recovered, excess = np.zeros_like(pay), np.zeros_like(pay)
+    owed_before = np.zeros_like(pay)
+    for j in range(len(ctx.months)):
+        allowed = np.maximum(pay[:, j], 0)
+        owed_before[:, j] = owed
+        if forward:
+            rec = np.minimum(owed, allowed)
+            recovered[:, j], owed, allowed = rec, owed - rec, allowed - rec
+        excess[:, j] = charge[:, j] - np.minimum(charge[:, j], allowed)
+        if forward:
+            owed = owed + excess[:, j]
+    detail = np.array([[f"pay before clawback {money(p / 100)}; owed before {money(o / 100)}"
+                        for p, o in zip(prow, orow)] for prow, orow in zip(pay, owed_before)], dtype=object)
+    parts = [grid_lines(ctx, excess, component=COMPONENT,
+                        rule="clawback.deferred" if forward else "clawback.forgiven", basis=pay / 100,
+                        detail=detail, step=STEPS["clawback_carry"], entry=entry)]
+    if forward:
+        parts.append(grid_lines(ctx, -recovered, component=COMPONENT, rule="clawback.recovered", basis=pay / 100,
+                                detail=detail, step=STEPS["clawback_carry"], entry=entry))
+    out = pd.concat(parts, ignore_index=True)
+    return out if len(out) else empty()

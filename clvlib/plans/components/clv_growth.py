@@ -1,0 +1,52 @@
+"""CLV-growth bonus: rates on the parts of each rep's monthly CLV bridge, weighted by customer tier.
+
+**Base**: the customer-level bridge lines (``PayInputs.bridge``; ``bridge_low`` — the lower end of the
+CLV interval — with ``basis: lower``) of eligible rep-months where the component applies, for parts
+with a rate and tiers with a weight (``tier_weights``; a tier not listed weighs 0; no
+``tier_weights``: 1 for every customer). Bridge amounts are already x the rep's book share, and the
+``lost`` part is negative (a lost customer's CLV leaves the book), so a rate on it is a deduction.
+
+**Pricing**: one line per bridge line, ``clv_growth.<part>``, source ``customer``:
+``amount = bridge amount x rate[part] x tier_weight[tier] x rate_factor x weight`` (``rate`` shows
+``rate[part] x tier_weight x rate_factor``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvlib.errors import DataError
+from clvlib.plans.components._common import STEPS, Context, cents, lines
+
+COMPONENT = "clv_growth"
+PARTS = ("existing", "new", "lost", "transferred")
+
+
+def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
+    bridge = ctx.inputs.bridge_low if comp.basis == "lower" else ctx.inputs.bridge
+    if bridge is None:
+        raise DataError(f"clv_growth (basis: {comp.basis}) needs PayInputs.{'bridge_low' if comp.basis == 'lower' else 'bridge'}")
+    b = bridge[["month", "rep_id", "customer_id", "part", "amount", "tier"]].copy()
+    b["month"] = b["month"].astype(str)
+    b = ctx.keep_month_lines(b, comp)
+    rates = {p: getattr(comp.rates, p) for p in PARTS}
+    b["part_rate"] = b["part"].map(rates).fillna(0.0).astype(float)
+    if comp.tier_weights is None:
+        b["tier_weight"] = 1.0
+    else:
+        b["tier_weight"] = b["tier"].map(comp.tier_weights).fillna(0.0).astype(float)
+    b = b[(b["part_rate"] > 0) & (b["tier_weight"] > 0) & (b["amount"] != 0)]
+    b = b.sort_values(["month", "rep_id", "customer_id", "part"], kind="stable").reset_index(drop=True)
+    b["detail"] = [f"tier {t}: {p} rate {r:g} x tier weight {w:g}"
+                   for t, p, r, w in zip(b["tier"], b["part"], b["part_rate"], b["tier_weight"])]
+    return b
+
+
+def price(comp, entry: int, b: pd.DataFrame, ctx: Context, factor: float, weight: float) -> pd.DataFrame:
+    rate = (b["part_rate"] * b["tier_weight"]).to_numpy() * factor
+    amount = cents(b["amount"], rate, weight) if len(b) else np.zeros(0, dtype=np.int64)
+    return lines(len(b), month=b["month"], rep_id=b["rep_id"], component=COMPONENT,
+                 rule=("clv_growth." + b["part"].astype(str)).to_numpy(dtype=object), source_type="customer",
+                 source_id=b["customer_id"], basis=b["amount"], rate=rate, weight=weight, share=1.0,
+                 detail=b["detail"], amount_cents=amount, step=STEPS["base"], entry=entry,
+                 customer_id=b["customer_id"])
