@@ -113,12 +113,22 @@ def read_yaml(path: str | Path) -> Any:
         raise ParamsError(f"not valid YAML{where}: {getattr(e, 'problem', e)}", file=path) from None
 
 
-def _clean(value):
-    """Nulls dropped from every mapping (they mean "default"), recursively."""
+def _clean(value, loc: tuple = (), odd: list | None = None):
+    """Nulls dropped from every mapping (they mean "default"), recursively; keys that YAML did not read
+    as text (``on``, ``yes``, ``no`` unquoted are booleans; ``2026`` a number) are left out and noted in
+    ``odd`` as (location, key)."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                if odd is not None:
+                    odd.append((loc, k))
+                continue
+            if v is not None:
+                out[k] = _clean(v, loc + (k,), odd)
+        return out
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [_clean(v, loc + (i,), odd) for i, v in enumerate(value)]
     return value
 
 
@@ -143,10 +153,17 @@ def validate(raw: Any, model: type[BaseModel], *, file=None, checks=None, key_na
         raise ParamsError(f"the file: must be a mapping of settings, got {_short(raw)}", file=file)
     problems: list[str] = []
     instance = None
+    odd: list = []
+    clean = _clean(raw, (), odd)
     try:
-        instance = model.model_validate(_clean(raw))
+        instance = model.model_validate(clean)
     except ValidationError as e:
         problems += messages(e, model, raw, key_name)
+    for loc, k in odd:
+        where = (key_name or default_key_name)(raw, loc)
+        problems.append(_join(where, f"a key YAML reads as {k!r}, not as a name (unquoted on, off, yes and no are "
+                                     f"true or false, digits a number): write it in quotes"))
+
     if checks is not None:
         problems += checks(raw, instance)
     if problems:
@@ -207,7 +224,10 @@ def messages(error: ValidationError, model: type[BaseModel], raw=None, key_name=
         if isinstance(exc, Problem):
             out.append(_join(name(raw, loc + _split(exc.key)), exc.message))
             continue
-        out.append(_join(name(raw, loc), _message(e, model, loc)))
+        where = loc
+        if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            where = loc + (e["ctx"]["discriminator"].strip("'"),)
+        out.append(_join(name(raw, where), _message(e, model, loc)))
     return out
 
 
@@ -243,7 +263,7 @@ def _message(e: dict, model, loc: tuple) -> str:
         hint = f"did you mean {close[0]}? " if close else ""
         return f"unknown {what} {tag!r} ({hint}known: {', '.join(tags)})"
     if kind == "union_tag_not_found":
-        return f"required: {e['ctx']['discriminator'].strip(chr(39))}"
+        return "required"
     if kind == "value_error":
         return str(e["msg"]).removeprefix("Value error, ")
     expected = _expected(kind, field, annotation, e)
@@ -370,16 +390,33 @@ def _field_at(model, loc: tuple):
 
 
 # ------------------------------------------------------------------ documentation
-def type_words(annotation, field=None) -> str:
-    """A short description of what a key accepts (used by :func:`describe`)."""
-    if typing.get_origin(annotation) is Annotated:
+def _expect_text(annotation, field=None) -> str | None:
+    """The words of an :class:`Expect` on a field or anywhere in its annotation (Optional included)."""
+    for m in getattr(field, "metadata", None) or []:
+        if isinstance(m, Expect):
+            return m.text
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
         for m in typing.get_args(annotation)[1:]:
             if isinstance(m, Expect):
                 return m.text
+        return _expect_text(typing.get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        for a in typing.get_args(annotation):
+            if a is not type(None):
+                text = _expect_text(a)
+                if text:
+                    return text
+    return None
+
+
+def type_words(annotation, field=None) -> str:
+    """A short description of what a key accepts (used by :func:`describe`)."""
     optional = type(None) in typing.get_args(annotation)
+    words = _expect_text(annotation, field)
     base = _unwrap(annotation)
-    if typing.get_origin(base) is Annotated:
-        words = type_words(base, field)
+    if words:
+        pass
     elif base is bool:
         words = "true | false"
     elif base in (int, float):
@@ -400,7 +437,7 @@ def type_words(annotation, field=None) -> str:
         words = "mapping"
     else:
         words = str(base).replace("typing.", "")
-    return f"{words} or empty" if optional and "empty" not in words else words
+    return f"{words}, or empty" if optional else words
 
 
 def _default_words(field) -> str:
@@ -412,14 +449,22 @@ def _default_words(field) -> str:
     return repr(value)
 
 
-def describe(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str]]:
-    """(key, type, default, meaning) for every key of ``model``, nested models expanded."""
+def describe(model: type[BaseModel], prefix: str = "", fields=None) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, meaning) for every key of ``model`` (or of its ``fields``), nested models
+    expanded (``table.bands[].rate`` for a list of models)."""
     rows = []
-    for name, field in model.model_fields.items():
+    names = fields if fields is not None else list(model.model_fields)
+    for name in names:
+        field = model.model_fields[name]
         key = prefix + name
         base = _unwrap(field.annotation)
         if isinstance(base, type) and issubclass(base, BaseModel):
             rows += describe(base, key + ".")
+            continue
+        item = _unwrap(typing.get_args(base)[0]) if typing.get_origin(base) is list and typing.get_args(base) else None
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            rows.append((key, "list", _default_words(field), field.description or ""))
+            rows += describe(item, key + "[].")
             continue
         rows.append((key, type_words(field.annotation, field), _default_words(field), field.description or ""))
     return rows

@@ -41,7 +41,7 @@ def _needs(comp) -> list[str]:
     kind = comp.type
     if kind == "clv_growth":
         return ["bridge_low" if comp.basis == "lower" else "bridge"]
-    if kind in ("retention", "clawback") or (kind == "spif" and comp.on in ("won", "retained")):
+    if kind in ("retention", "clawback") or (kind == "spif" and comp.base in ("won", "retained")):
         return ["events"]
     if kind == "team_pool":
         return ["team_figures"] + (["collaboration"] if comp.split == "points" else [])

@@ -132,7 +132,7 @@ class Step(Settings):
 
 
 class Accelerators(Settings):
-    on: Literal["collected", "booked"] = Field(
+    measure: Literal["collected", "booked"] = Field(
         "collected", description="Attainment = the month's collected (by payment month) or booked (by document "
                                  "date) revenue credited to the rep / the rep's quota for the month")
     steps: list[Step] = Field(description="Steps in increasing order of attainment, the first at 0")
@@ -205,6 +205,9 @@ class Retention(Component, Limits):
 class Clawback(Component):
     type: Literal["clawback"]
     tiers: list[str] = Field(["A"], description="Tiers whose loss is clawed back")
+    tier_at: Literal["won", "lost"] = Field(
+        "won", description="Whose tier counts: the customer's tier in the month it was won (a customer lost is "
+                           "seldom still tiered A when lost) or in the month it was lost")
     within_months: int = Field(12, ge=1, le=36, description="A customer lost at most this many months after it "
                                                             "was won is clawed back")
     amount: Money | None = Field(None, description="Fixed amount per customer, x the winning invoice's credit "
@@ -236,7 +239,7 @@ class TeamPool(Component, Limits):
 class Spif(Component, Limits):
     type: Literal["spif"]
     label: Bilingual = Field(description="What the SPIF is for")
-    on: Literal["won", "retained", "revenue", "gross_margin"] = Field(
+    base: Literal["won", "retained", "revenue", "gross_margin"] = Field(
         description="won / retained: an amount per customer event; revenue / gross_margin: a rate on collected amounts")
     tiers: list[str] | None = Field(None, description="Only customers of these tiers (won / retained); empty = all")
     amount: Money | None = Field(None, description="Per customer event (won / retained), x the rep's share")
@@ -247,11 +250,11 @@ class Spif(Component, Limits):
         problems = []
         if self.effective_from is None or self.effective_to is None:
             problems.append(Problem("effective_from", "a SPIF is one-off: give effective_from and effective_to"))
-        events = self.on in ("won", "retained")
+        events = self.base in ("won", "retained")
         if events and (self.amount is None or self.rate is not None):
-            problems.append(Problem("amount", f"a SPIF on {self.on} events needs amount (and no rate)"))
+            problems.append(Problem("amount", f"a SPIF on {self.base} events needs amount (and no rate)"))
         if not events and (self.rate is None or self.amount is not None):
-            problems.append(Problem("rate", f"a SPIF on {self.on} needs rate (and no amount)"))
+            problems.append(Problem("rate", f"a SPIF on {self.base} needs rate (and no amount)"))
         if problems:
             raise Problems(problems)
         return self
@@ -423,9 +426,16 @@ def _tier_problems(named, tier_labels) -> list[str]:
 def load_plan(path: str | Path, tier_labels=("A", "B", "C")) -> Plan:
     """Read and validate one plan file; ONE ParamsError naming the file and every problem."""
     path = Path(path)
-    plan = settings.load_model(path, Plan, checks=_checks(tuple(tier_labels)), key_name=plan_key_name)
-    plan._name = path.stem
-    plan._file = str(path)
+    raw = settings.read_yaml(path)
+    return plan_from_dict({} if raw is None else raw, path.stem, tier_labels, file=path)
+
+
+def plan_from_dict(raw, name: str, tier_labels=("A", "B", "C"), file=None) -> Plan:
+    """A plan from its parsed YAML mapping (``name`` = the file name without .yaml)."""
+    plan = settings.validate(raw, Plan, file=file or f"{name}.yaml", checks=_checks(tuple(tier_labels)),
+                             key_name=plan_key_name)
+    plan._name = name
+    plan._file = str(file) if file is not None else f"{name}.yaml"
     return plan
 
 
@@ -458,16 +468,17 @@ def plans_from_params(params) -> dict[str, Plan]:
 
 
 def describe_plans() -> list[tuple[str, str, str, str]]:
-    """(key, type, default, meaning) of every plan key and of every component type's keys."""
-    rows = [r for r in settings.describe(Plan) if not r[0].startswith("components")]
-    rows.insert(3, ("components", "list of components", "(required)", "The components below, each optional and "
-                                                                      "combinable; `type:` says which"))
+    """(key, type, default, meaning) of every plan key, then of every component type's keys
+    (``components[commission].rate``; its own keys first, then those every component has)."""
+    rows = [r for r in settings.describe(Plan) if r[0] != "components"]
+    at = max(i for i, r in enumerate(rows) if r[0].startswith("description")) + 1
+    rows.insert(at, ("components", "list", "(required)", "The components below, each optional and combinable; "
+                                                         "`type:` says which"))
     for kind, model in COMPONENT_MODELS.items():
-        for key, typ, default, meaning in settings.describe(model):
-            if key == "type":
-                rows.append((f"components[type: {kind}]", kind, "", _TYPE_HELP[kind]))
-            else:
-                rows.append((f"components[type: {kind}].{key}", typ, default, meaning))
+        own = [n for n in model.__annotations__ if n in model.model_fields and n != "type"]
+        shared = [n for n in model.model_fields if n not in own and n != "type"]
+        rows.append((f"components[{kind}]", f"type: {kind}", "", _TYPE_HELP[kind]))
+        rows += settings.describe(model, f"components[{kind}].", own + shared)
     return rows
 
 

@@ -1,9 +1,11 @@
 """Churn clawback: pay taken back for a customer of the listed tiers lost within ``within_months``
 months after it was won — charged to the reps credited with the winning invoice (the hunter pattern).
 
-**Base**: each ``lost`` event (one per customer and month) of a customer whose tier that month is
-listed, paired with the customer's ``won`` event(s) (one per rep credited with its first invoice) at
-most ``within_months`` months before; kept in eligible rep-months of the winning rep.
+**Base**: each ``lost`` event (one per customer and month) paired with the customer's ``won``
+event(s) (one per rep credited with its first invoice) at most ``within_months`` months before, when
+the customer's tier — in the won month (``tier_at: won``, the default: a customer is seldom still
+tiered A in the month it is lost) or in the lost month — is listed; kept in eligible rep-months of
+the winning rep.
 
 **Pricing** (``clawback.lost_customer``, source ``customer``): ``amount: A`` — ``-A x`` the winning
 credit share; ``share_of_commission: s`` — ``-s x`` the commission this plan's commission lines paid
@@ -30,16 +32,18 @@ COMPONENT = "clawback"
 
 
 def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
-    lost = events_of(ctx, "lost")
-    lost = lost[lost["tier"].isin(comp.tiers)].drop_duplicates(["customer_id", "month"])[["customer_id", "month", "tier"]]
-    won = events_of(ctx, "won")[["customer_id", "month", "rep_id", "share", "order_id"]]
-    pairs = lost.merge(won.rename(columns={"month": "won_month"}), on="customer_id", how="inner")
+    lost = events_of(ctx, "lost").drop_duplicates(["customer_id", "month"])[["customer_id", "month", "tier"]]
+    won = events_of(ctx, "won")[["customer_id", "month", "rep_id", "share", "order_id", "tier"]]
+    pairs = lost.merge(won.rename(columns={"month": "won_month"}), on="customer_id", how="inner",
+                       suffixes=("_lost", "_won"))
+    pairs["tier"] = pairs[f"tier_{comp.tier_at}"]
+    pairs = pairs[pairs["tier"].isin(comp.tiers)]
     if len(pairs):
         gap = np.array([months_between(w, m) for w, m in zip(pairs["won_month"], pairs["month"])])
         pairs = pairs[(gap >= 0) & (gap <= comp.within_months)]
     pairs = ctx.keep_month_lines(pairs, comp)
     pairs = pairs.sort_values(["month", "rep_id", "customer_id", "won_month"], kind="stable").reset_index(drop=True)
-    pairs["detail"] = [f"tier {t} customer won {w} (order {o}), lost {m}"
+    pairs["detail"] = [f"tier {t} (when {comp.tier_at}) customer won {w} (order {o}), lost {m}"
                        for t, w, o, m in zip(pairs["tier"], pairs["won_month"], pairs["order_id"], pairs["month"])]
     return pairs
 

@@ -81,7 +81,7 @@ def _marginal(docs: pd.DataFrame, bands) -> pd.DataFrame:
 def _attainment(comp, ctx: Context) -> pd.DataFrame:
     """Per rep-month: ``attainment`` (revenue credited / quota) and the step's ``multiplier``."""
     acc = comp.accelerators
-    docs = ctx.dated_orders("collection" if acc.on == "collected" else "booking", "amount_rc", comp)
+    docs = ctx.dated_orders("collection" if acc.measure == "collected" else "booking", "amount_rc", comp)
     revenue = (docs["basis"] * docs["share"]).groupby([docs["rep_id"], docs["month"]]).sum().rename("revenue")
     q = ctx.inputs.quotas
     if q is None:
@@ -96,7 +96,7 @@ def _attainment(comp, ctx: Context) -> pd.DataFrame:
     mult = np.array([s.multiplier for s in acc.steps])
     k = np.clip(np.searchsorted(steps, np.round(out["attainment"].to_numpy(), 9), side="right") - 1, 0, None)
     out["multiplier"] = mult[k]
-    out["detail"] = [f"attainment {a:.1%} of quota {money(qt)} ({acc.on}): x{m:g}"
+    out["detail"] = [f"attainment {a:.1%} of quota {money(qt)} ({acc.measure}): x{m:g}"
                      for a, qt, m in zip(out["attainment"], out["quota"], out["multiplier"])]
     return out
 
