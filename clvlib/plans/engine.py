@@ -183,6 +183,16 @@ def _publish(plan: Plan, df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def save_payouts(lines: pd.DataFrame, data_dir) -> None:
+    """Write ``payout_lines.parquet`` (every line) and ``payouts.parquet`` (:func:`payouts`) to
+    ``data_dir``; the same lines give byte-identical files."""
+    from pathlib import Path
+
+    data_dir = Path(data_dir)
+    lines[LINE_COLUMNS].reset_index(drop=True).to_parquet(data_dir / "payout_lines.parquet", index=False)
+    payouts(lines).to_parquet(data_dir / "payouts.parquet", index=False)
+
+
 def payouts(lines: pd.DataFrame) -> pd.DataFrame:
     """Pay per (plan, month, rep, component): the sum of its lines' cents (``amount`` = cents / 100)."""
     if not len(lines):
