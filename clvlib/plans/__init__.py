@@ -21,8 +21,8 @@ Example::
     pay = payouts(lines)                      # per plan, month, rep and component: sums of lines
 """
 from clvlib.plans.checks import check_plan
-from clvlib.plans.engine import (LINE_COLUMNS, PAYOUT_COLUMNS, RULES, PlanBase, base_lines, payouts, run_plan,
-                                 save_payouts)
+from clvlib.plans.engine import LINE_COLUMNS, PAYOUT_COLUMNS, PlanBase, base_lines, payouts, run_plan, save_payouts
+from clvlib.plans.rules import RULES
 from clvlib.plans.inputs import PayInputs, window
 from clvlib.plans.schema import Plan, describe_plans, load_plan, load_plans, plans_from_params
 

@@ -17,13 +17,15 @@ counted from ``inputs.switch``. The replay starts with no balances (a holdback m
 window is not released in it).
 
 **Lines** (``LINE_COLUMNS``): ``plan, month, rep_id, component, amount_cents`` (int64), ``amount``
-(= cents / 100), ``rule`` (see :data:`RULES`), ``source_type`` (order | customer | rep_month |
-team_month), ``source_id``, ``basis`` (the figure used), ``rate``, ``weight``, ``share`` and
-``detail`` (words: the band, the tier, the attainment ...). For base lines
-``amount = basis x rate x weight x share`` exactly, rounded to the cent half away from zero
-(:mod:`clvlib.plans.rounding`); other lines say in :data:`RULES` what they are computed from. Every
-total is a sum of lines (:func:`payouts`). Lines are sorted (month, rep, pipeline step, component,
-rule, source), so a re-run gives identical lines whatever the order of the input rows.
+(= cents / 100), ``rule`` (:data:`clvlib.plans.rules.RULES` says how each is computed),
+``source_type`` (order | customer | rep_month | team_month), ``source_id``, ``basis`` (the figure
+used), ``rate``, ``weight``, ``share`` and ``detail`` (words: the band, the tier, the attainment ...).
+For base lines ``amount = basis x rate x weight x share`` exactly, rounded to the cent half away from
+zero (:mod:`clvlib.plans.rounding`). Every total is a sum of lines (:func:`payouts`). Lines are sorted
+(month, rep, pipeline step, component, rule, source), so a re-run gives identical lines whatever the
+order of the input rows. (This adds ``share`` and ``detail`` to the columns WAVE.md lists, and for an
+accelerator line ``basis`` is the month's commission it multiplies — the attainment is in ``detail``
+— so that every line can be recomputed from itself.)
 
 **Repricing** is cheap: ``bases = base_lines(plan, inputs)`` once, then
 ``run_plan(plan, inputs, rate_factor=f, weights=w, bases=bases)`` for each f / w. ``rate_factor``
@@ -42,7 +44,7 @@ import pandas as pd
 from clvlib.errors import ParamsError
 from clvlib.plans.checks import check_plan
 from clvlib.plans.components import clawback, clv_growth, commission, retention, spif, team_pool
-from clvlib.plans.components._common import Context, empty
+from clvlib.plans.components._common import Context, Lines
 from clvlib.plans.components.guarantee import guarantee_lines
 from clvlib.plans.components.limits import component_limits, total_limits
 from clvlib.plans.inputs import PayInputs
@@ -55,37 +57,6 @@ PAYOUT_COLUMNS = ["plan", "month", "rep_id", "component", "amount_cents", "amoun
 MODULES = {"commission": commission, "clv_growth": clv_growth, "retention": retention, "team_pool": team_pool,
            "spif": spif, "clawback": clawback}
 PRIMARY = ("commission", "clv_growth", "retention", "team_pool", "spif")
-
-#: every rule a line can name, and how its amount is computed
-RULES = {
-    "commission.flat": "basis (document's revenue or margin) x rate x weight x credit share",
-    "commission.marginal": "basis (the part of the rep's credited amount inside the band) x band rate x weight",
-    "commission.whole": "basis (document's figure) x the rate of the band the month's total reaches x weight x share",
-    "commission.accelerator": "basis (the month's commission of the component) x (multiplier - 1)",
-    "commission.holdback": "-(share held) x basis (the month's commission after accelerators and caps)",
-    "commission.release": "the amount held `months` earlier (source_id: the month it was held)",
-    "clv_growth.existing": "basis (change of share x CLV) x rate x tier weight x weight",
-    "clv_growth.new": "basis (share x CLV of a customer won in the month) x rate x tier weight x weight",
-    "clv_growth.lost": "basis (-share x CLV of a customer lost in the month) x rate x tier weight x weight",
-    "clv_growth.transferred": "basis (CLV handed over, in or out) x rate x tier weight x weight",
-    "retention.retained": "basis (amount per customer of the tier) x rate factor x weight x book share",
-    "clawback.lost_customer": "-(basis: fixed amount, or commission paid on the customer since the win) x share",
-    "clawback.forgiven": "the part of the month's clawbacks above the month's positive pay (floor_zero)",
-    "clawback.deferred": "the part of the month's clawbacks above the month's positive pay, carried (carry_forward)",
-    "clawback.recovered": "-(the carried balance, up to the month's positive pay)",
-    "team_pool.clv_growth": "basis (team's CLV growth) x pool share x weight x member's split share",
-    "team_pool.gross_margin": "basis (team's gross margin) x pool share x weight x member's split share",
-    "spif.won": "basis (amount per customer won) x credit share",
-    "spif.retained": "basis (amount per customer retained) x book share",
-    "spif.revenue": "basis (collected revenue) x rate x credit share",
-    "spif.gross_margin": "basis (collected gross margin) x rate x credit share",
-    "cap.withheld": "cap - basis (the month's total before the cap), when the total is above the cap",
-    "floor.top_up": "floor (x share of the month employed) - basis (the month's total), when below",
-    "guarantee.top_up": "share x basis (today's plan's month pay) - this plan's month pay, when short",
-    "guarantee.draw": "as top_up, but an advance recovered later",
-    "guarantee.recovery": "-(draw balance, up to this plan's month pay above the guarantee; after it: any pay)",
-}
-
 
 @dataclass
 class PlanBase:
@@ -147,40 +118,38 @@ def run_plan(plan: Plan, inputs: PayInputs, *, baseline: pd.DataFrame | None = N
     pb = bases if bases is not None else base_lines(plan, inputs)
     ctx, w = pb.context, _weights(plan, weights)
     entries = list(enumerate(plan.components))
-    parts = []
+    parts, commission_docs = [], []
     for i, c in entries:                               # base, rates, adjustments, component caps/floors
         if c.type in PRIMARY:
             factor = rate_factor if c.type in WEIGHTED else 1.0
             priced = MODULES[c.type].price(c, i, pb.bases[i], ctx, factor, w.get(c.type, 1.0))
             parts += [priced, component_limits(c, i, priced, ctx)]
-    done = _concat(parts)
-    commission_docs = done[(done["component"] == "commission") & (done["rule"] != "commission.accelerator")
-                           & (done["step"] == 1)]
+            if c.type == "commission":
+                commission_docs.append(priced.where(priced["step"] == 1))
+    done = Lines.concat(parts)
     for i, c in entries:                               # clawbacks and their carry
         if c.type == "clawback":
-            claw = clawback.price(c, i, pb.bases[i], ctx, commission_docs)
-            carry = clawback.carry_lines(c, i, claw, done, ctx)
-            done = _concat([done, claw, carry])
-    done = _concat([done, total_limits(ctx, done)])
+            claw = clawback.price(c, i, pb.bases[i], ctx, Lines.concat(commission_docs))
+            done = Lines.concat([done, claw, clawback.carry_lines(c, i, claw, done, ctx)])
+    done = Lines.concat([done, total_limits(ctx, done)])
     for i, c in entries:                               # holdbacks and releases
         if c.type == "commission" and c.holdback is not None:
-            done = _concat([done, commission.holdback_lines(c, i, done[done["entry"] == i], ctx)])
-    done = _concat([done, guarantee_lines(ctx, done, baseline)])
-    return _publish(plan, done)
+            done = Lines.concat([done, commission.holdback_lines(c, i, done.where(done["entry"] == i), ctx)])
+    done = Lines.concat([done, guarantee_lines(ctx, done, baseline)])
+    return _publish(plan, ctx, done)
 
 
-def _concat(parts) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else empty()
-
-
-def _publish(plan: Plan, df: pd.DataFrame) -> pd.DataFrame:
-    df = df.sort_values(["month", "rep_id", "step", "entry", "rule", "source_type", "source_id", "basis"],
-                        kind="stable")
-    out = df.assign(plan=plan.name, amount=df["amount_cents"].to_numpy(dtype=np.int64) / 100)
-    out = out[LINE_COLUMNS].reset_index(drop=True)
-    out["amount_cents"] = out["amount_cents"].astype(np.int64)
-    return out
+def _publish(plan: Plan, ctx: Context, d: Lines) -> pd.DataFrame:
+    """The lines as a DataFrame, sorted by month, rep, pipeline step, component entry, then rule and source."""
+    order = np.lexsort((d["key"], d["entry"], d["step"], d["ri"], d["ci"]))
+    cents = d["amount_cents"][order]
+    cols = {"plan": np.full(len(order), plan.name, dtype=object),
+            "month": ctx.month_index.to_numpy(dtype=object)[d["ci"][order]],
+            "rep_id": ctx.rep_index.to_numpy(dtype=object)[d["ri"][order]],
+            "component": d["component"][order], "amount_cents": cents, "amount": cents / 100}
+    for name in LINE_COLUMNS[6:]:
+        cols[name] = d[name][order]
+    return pd.DataFrame(cols, columns=LINE_COLUMNS)
 
 
 def save_payouts(lines: pd.DataFrame, data_dir) -> None:

@@ -9,14 +9,85 @@ import pandas as pd
 from clvlib.errors import DataError
 from clvlib.plans.inputs import PayInputs, month_of
 from clvlib.plans.rounding import cents
+from clvlib.plans.rules import RULE_KEY
 
 #: the pipeline's steps, in order (a line's ``step`` sorts it within its rep-month)
 STEPS = {"base": 1, "adjustment": 2, "limit": 3, "clawback": 4, "clawback_carry": 5, "total_limit": 6,
          "holdback": 7, "release": 8, "guarantee": 9}
 
-#: internal columns of a line while the plan is priced (the published lines drop step, entry, customer_id)
-FRAME = ("month", "rep_id", "component", "rule", "source_type", "source_id", "basis", "rate", "weight", "share",
-         "detail", "amount_cents", "step", "entry", "customer_id")
+#: the fields of a line while a plan is priced (``ri`` / ``ci``: row of the rep and column of the month in
+#: the context's grids; ``key``: the tie-break within a rep-month, step and component)
+FIELDS = ("ri", "ci", "component", "rule", "source_type", "source_id", "basis", "rate", "weight", "share",
+          "detail", "amount_cents", "step", "entry", "key", "customer_id")
+_TEXT = {"component", "rule", "source_type", "source_id", "detail", "customer_id"}
+_INTS = {"ri", "ci", "amount_cents", "step", "entry", "key"}
+_DEFAULTS = {"source_type": "", "source_id": "", "detail": "", "basis": np.nan, "rate": np.nan, "weight": 1.0,
+             "share": 1.0, "entry": -1, "key": 0, "customer_id": "", "amount_cents": 0}
+
+
+class Lines:
+    """Lines of pay while a plan is priced: one numpy array per field of :data:`FIELDS`, all as long.
+
+    (Plain arrays, not a DataFrame: pricing a plan sixty times must take seconds, and building frames
+    of text columns is most of the cost. :func:`clvlib.plans.engine.run_plan` publishes a DataFrame.)
+    """
+
+    __slots__ = ("a",)
+
+    def __init__(self, arrays: dict):
+        self.a = arrays
+
+    @classmethod
+    def make(cls, n: int, **cols) -> "Lines":
+        """``n`` lines; a scalar value is repeated, a missing field takes its default."""
+        out = {}
+        for name in FIELDS:
+            value = cols[name] if name in cols else _DEFAULTS.get(name)
+            kind = object if name in _TEXT else (np.int64 if name in _INTS else float)
+            if np.ndim(value) == 0:
+                out[name] = np.full(n, value, dtype=kind)
+            else:
+                arr = np.asarray(value)
+                out[name] = arr if arr.dtype == kind else arr.astype(kind)
+        return cls(out)
+
+    @property
+    def n(self) -> int:
+        return len(self.a["amount_cents"])
+
+    def __getitem__(self, name):
+        return self.a[name]
+
+    def where(self, mask) -> "Lines":
+        return Lines({k: v[mask] for k, v in self.a.items()})
+
+    def replace(self, **cols) -> "Lines":
+        """A copy with some fields replaced (scalars repeated)."""
+        out = dict(self.a)
+        for name, value in cols.items():
+            kind = object if name in _TEXT else (np.int64 if name in _INTS else float)
+            out[name] = np.full(self.n, value, dtype=kind) if np.ndim(value) == 0 else np.asarray(value, dtype=kind)
+        return Lines(out)
+
+    @staticmethod
+    def concat(parts) -> "Lines":
+        parts = [p for p in parts if p.n]
+        if not parts:
+            return Lines.make(0)
+        if len(parts) == 1:
+            return parts[0]
+        return Lines({k: np.concatenate([p.a[k] for p in parts]) for k in FIELDS})
+
+
+def rank(*columns) -> np.ndarray:
+    """The position of each row when sorted by ``columns`` (first column first; ties keep their order)."""
+    if not len(columns) or not len(columns[0]):
+        return np.zeros(0, dtype=np.int64)
+    codes = [pd.factorize(pd.Series(np.asarray(c)), sort=True)[0] for c in columns]
+    order = np.lexsort(codes[::-1])
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = np.arange(len(order))
+    return out
 
 
 @dataclass
@@ -118,50 +189,39 @@ class Context:
         return out.sort_values(["rep_id", "date", "order_id"], kind="stable").reset_index(drop=True)
 
 
-def lines(n: int, **cols) -> pd.DataFrame:
-    """A frame of ``n`` lines with the internal columns (scalars are repeated; missing texts are empty)."""
-    defaults = {"source_type": "", "source_id": "", "detail": "", "basis": np.nan, "rate": np.nan,
-                "weight": 1.0, "share": 1.0, "entry": -1, "customer_id": ""}
-    out = {}
-    for name in FRAME:
-        value = cols[name] if name in cols else defaults[name]
-        if np.ndim(value) == 0:
-            kind = object if name in _TEXT else (np.int64 if name in _INTS else float)
-            out[name] = np.full(n, value, dtype=kind)
-        else:
-            out[name] = np.asarray(value)
-    df = pd.DataFrame(out)
-    for name in _INTS:
-        df[name] = df[name].astype(np.int64)
-    for name in ("basis", "rate", "weight", "share"):
-        df[name] = df[name].astype(float)
-    return df
+def empty() -> Lines:
+    return Lines.make(0)
 
 
-_INTS = {"amount_cents", "step", "entry"}
-_TEXT = {"month", "rep_id", "component", "rule", "source_type", "source_id", "detail", "customer_id"}
-
-
-def empty() -> pd.DataFrame:
-    return lines(0, month=[], rep_id=[], component="", rule="", amount_cents=[], step=0)
-
-
-def grid_sum(ctx: Context, df: pd.DataFrame) -> np.ndarray:
+def grid_sum(ctx: "Context", lines: Lines) -> np.ndarray:
     """Sum of ``amount_cents`` per (rep, month) as an int64 grid."""
     out = np.zeros((len(ctx.rep_index), len(ctx.months)), dtype=np.int64)
-    if len(df):
-        r, c = ctx.positions(df["rep_id"], df["month"])
-        np.add.at(out, (r, c), df["amount_cents"].to_numpy(dtype=np.int64))
+    if lines.n:
+        np.add.at(out, (lines["ri"], lines["ci"]), lines["amount_cents"])
     return out
 
 
-def grid_lines(ctx: Context, amounts: np.ndarray, **cols) -> pd.DataFrame:
+def grid_lines(ctx: "Context", amounts: np.ndarray, rule: str, **cols) -> Lines:
     """Lines for the non-zero cells of an int64 (rep x month) grid; ``cols`` may hold grids or scalars."""
     r, c = np.nonzero(amounts)
     extra = {k: (v[r, c] if isinstance(v, np.ndarray) and v.ndim == 2 else v) for k, v in cols.items()}
-    return lines(len(r), month=ctx.month_index.to_numpy()[c], rep_id=ctx.rep_index.to_numpy()[r],
-                 amount_cents=amounts[r, c], source_type=extra.pop("source_type", "rep_month"),
-                 source_id=extra.pop("source_id", ctx.month_index.to_numpy()[c]), **extra)
+    extra.setdefault("source_type", "rep_month")
+    extra.setdefault("source_id", ctx.month_index.to_numpy(dtype=object)[c])
+    return Lines.make(len(r), ri=r, ci=c, amount_cents=amounts[r, c], rule=rule, key=RULE_KEY[rule], **extra)
+
+
+def base_template(ctx: "Context", df: pd.DataFrame, *, rule, source_type: str, source_id, step: int, entry: int,
+                  component: str, tie=(), **cols) -> Lines:
+    """The rate-independent lines of a component from its base rows (with ``rep_id, month``): positions,
+    texts and the tie-break key (by rule, source id, ``tie`` columns, then basis)."""
+    ri, ci = ctx.positions(df["rep_id"], df["month"])
+    n = len(df)
+    rules = np.full(n, rule, dtype=object) if np.ndim(rule) == 0 else np.asarray(rule, dtype=object)
+    sid = np.asarray(source_id, dtype=object)
+    basis = np.asarray(cols.get("basis", np.full(n, np.nan)), dtype=float)
+    key = rank(rules, sid, *tie, basis)
+    return Lines.make(n, ri=ri, ci=ci, rule=rules, source_type=source_type, source_id=sid, step=step, entry=entry,
+                      component=component, key=key, **cols)
 
 
 def money(x) -> str:
@@ -169,4 +229,5 @@ def money(x) -> str:
     return f"{x:,.2f}"
 
 
-__all__ = ["Context", "STEPS", "FRAME", "lines", "empty", "grid_sum", "grid_lines", "money", "cents"]
+__all__ = ["Context", "Lines", "STEPS", "FIELDS", "base_template", "cents", "empty", "grid_lines", "grid_sum", "money",
+           "rank"]

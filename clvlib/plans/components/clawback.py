@@ -24,14 +24,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.plans.components._common import STEPS, Context, cents, empty, grid_lines, grid_sum, lines, money
+from clvlib.plans.components._common import STEPS, Context, Lines, base_template, cents, grid_lines, grid_sum, money
 from clvlib.plans.components.retention import events_of
 from clvlib.plans.inputs import months_between
 
 COMPONENT = "clawback"
 
 
-def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
+def base(comp, entry: int, ctx: Context) -> dict:
     lost = events_of(ctx, "lost").drop_duplicates(["customer_id", "month"])[["customer_id", "month", "tier"]]
     won = events_of(ctx, "won")[["customer_id", "month", "rep_id", "share", "order_id", "tier"]]
     pairs = lost.merge(won.rename(columns={"month": "won_month"}), on="customer_id", how="inner",
@@ -43,40 +43,44 @@ def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
         pairs = pairs[(gap >= 0) & (gap <= comp.within_months)]
     pairs = ctx.keep_month_lines(pairs, comp)
     pairs = pairs.sort_values(["month", "rep_id", "customer_id", "won_month"], kind="stable").reset_index(drop=True)
-    pairs["detail"] = [f"tier {t} (when {comp.tier_at}) customer won {w} (order {o}), lost {m}"
-                       for t, w, o, m in zip(pairs["tier"], pairs["won_month"], pairs["order_id"], pairs["month"])]
-    return pairs
+    detail = [f"tier {t} (when {comp.tier_at}) customer won {w} (order {o}), lost {m}"
+              for t, w, o, m in zip(pairs["tier"], pairs["won_month"], pairs["order_id"], pairs["month"])]
+    fixed = comp.amount is not None
+    t = base_template(ctx, pairs, rule="clawback.lost_customer", source_type="customer",
+                      source_id=pairs["customer_id"], step=STEPS["clawback"], entry=entry, component=COMPONENT,
+                      tie=(pairs["won_month"],), basis=np.full(len(pairs), float(comp.amount) if fixed else np.nan),
+                      rate=-1.0 if fixed else -float(comp.share_of_commission),
+                      share=pairs["share"].to_numpy(dtype=float) if fixed else 1.0, detail=detail,
+                      customer_id=pairs["customer_id"])
+    won_col = ctx.month_index.get_indexer(pd.Index(pairs["won_month"]))   # -1: won before the window
+    return {"lines": t, "won_ci": won_col}
 
 
-def price(comp, entry: int, pairs: pd.DataFrame, ctx: Context, commission: pd.DataFrame) -> pd.DataFrame:
+def price(comp, entry: int, base_: dict, ctx: Context, commission: Lines) -> Lines:
     """The clawback lines (before carry); ``commission`` are this plan's priced commission document lines."""
-    p = pairs
+    t = base_["lines"]
     if comp.amount is not None:
-        basis, rate, share = np.full(len(p), float(comp.amount)), -1.0, p["share"].to_numpy(dtype=float)
-    else:
-        paid = _commission_paid(p, commission)
-        p = p.assign(paid=paid)[paid > 0].reset_index(drop=True)
-        basis, rate, share = p["paid"].to_numpy(), -float(comp.share_of_commission), 1.0
-    amount = cents(basis, rate, share) if len(p) else np.zeros(0, dtype=np.int64)
-    return lines(len(p), month=p["month"], rep_id=p["rep_id"], component=COMPONENT, rule="clawback.lost_customer",
-                 source_type="customer", source_id=p["customer_id"], basis=basis, rate=rate, share=share,
-                 detail=p["detail"], amount_cents=amount, step=STEPS["clawback"], entry=entry,
-                 customer_id=p["customer_id"])
+        return t.replace(amount_cents=cents(t["basis"], t["rate"], t["share"]))
+    paid = _commission_paid(t, base_["won_ci"], commission)
+    t = t.replace(basis=paid).where(paid > 0)
+    return t.replace(amount_cents=cents(t["basis"], t["rate"]))
 
 
-def _commission_paid(pairs: pd.DataFrame, commission: pd.DataFrame) -> np.ndarray:
-    """Commission (currency units) paid to each pair's rep on its customer from the won to the lost month."""
-    if not len(pairs):
+def _commission_paid(t: Lines, won_ci: np.ndarray, commission: Lines) -> np.ndarray:
+    """Commission (currency units) paid to each line's rep on its customer from the won to the lost month."""
+    if not t.n:
         return np.zeros(0)
-    c = commission[["rep_id", "customer_id", "month", "amount_cents"]]
-    m = pairs[["rep_id", "customer_id", "won_month", "month"]].reset_index().merge(
-        c.rename(columns={"month": "paid_month"}), on=["rep_id", "customer_id"], how="left")
-    inside = (m["paid_month"] >= m["won_month"]) & (m["paid_month"] <= m["month"])
-    paid = m["amount_cents"].where(inside, 0).fillna(0).groupby(m["index"]).sum()
-    return (paid.reindex(range(len(pairs)), fill_value=0).to_numpy(dtype=np.int64)) / 100
+    c = pd.DataFrame({"ri": commission["ri"], "customer_id": commission["customer_id"], "paid_ci": commission["ci"],
+                      "amount_cents": commission["amount_cents"]})
+    p = pd.DataFrame({"row": np.arange(t.n), "ri": t["ri"], "customer_id": t["customer_id"],
+                      "won_ci": np.maximum(won_ci, 0), "ci": t["ci"]})
+    m = p.merge(c, on=["ri", "customer_id"], how="inner")
+    m = m[(m["paid_ci"] >= m["won_ci"]) & (m["paid_ci"] <= m["ci"])]
+    paid = m.groupby("row")["amount_cents"].sum().reindex(range(t.n), fill_value=0)
+    return paid.to_numpy(dtype=np.int64) / 100
 
 
-def carry_lines(comp, entry: int, claw: pd.DataFrame, before: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def carry_lines(comp, entry: int, claw: Lines, before: Lines, ctx: Context) -> Lines:
     """Forgiven / deferred / recovered lines so that clawbacks never make a month's pay negative."""
     charge = -grid_sum(ctx, claw)                   # >= 0: what the month's clawbacks take
     pay = grid_sum(ctx, before)
@@ -95,11 +99,8 @@ def carry_lines(comp, entry: int, claw: pd.DataFrame, before: pd.DataFrame, ctx:
             owed = owed + excess[:, j]
     detail = np.array([[f"pay before clawback {money(p / 100)}; owed before {money(o / 100)}"
                         for p, o in zip(prow, orow)] for prow, orow in zip(pay, owed_before)], dtype=object)
-    parts = [grid_lines(ctx, excess, component=COMPONENT,
-                        rule="clawback.deferred" if forward else "clawback.forgiven", basis=pay / 100,
-                        detail=detail, step=STEPS["clawback_carry"], entry=entry)]
+    common = dict(component=COMPONENT, basis=pay / 100, detail=detail, step=STEPS["clawback_carry"], entry=entry)
+    parts = [grid_lines(ctx, excess, "clawback.deferred" if forward else "clawback.forgiven", **common)]
     if forward:
-        parts.append(grid_lines(ctx, -recovered, component=COMPONENT, rule="clawback.recovered", basis=pay / 100,
-                                detail=detail, step=STEPS["clawback_carry"], entry=entry))
-    out = pd.concat(parts, ignore_index=True)
-    return out if len(out) else empty()
+        parts.append(grid_lines(ctx, -recovered, "clawback.recovered", **common))
+    return Lines.concat(parts)

@@ -12,17 +12,14 @@ with a rate and tiers with a weight (``tier_weights``; a tier not listed weighs 
 """
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from clvlib.errors import DataError
-from clvlib.plans.components._common import STEPS, Context, cents, lines
+from clvlib.plans.components._common import STEPS, Context, Lines, base_template, cents
 
 COMPONENT = "clv_growth"
 PARTS = ("existing", "new", "lost", "transferred")
 
 
-def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
+def base(comp, entry: int, ctx: Context) -> dict:
     bridge = ctx.inputs.bridge_low if comp.basis == "lower" else ctx.inputs.bridge
     if bridge is None:
         raise DataError(f"clv_growth (basis: {comp.basis}) needs PayInputs.{'bridge_low' if comp.basis == 'lower' else 'bridge'}")
@@ -37,16 +34,15 @@ def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
         b["tier_weight"] = b["tier"].map(comp.tier_weights).fillna(0.0).astype(float)
     b = b[(b["part_rate"] > 0) & (b["tier_weight"] > 0) & (b["amount"] != 0)]
     b = b.sort_values(["month", "rep_id", "customer_id", "part"], kind="stable").reset_index(drop=True)
-    b["detail"] = [f"tier {t}: {p} rate {r:g} x tier weight {w:g}"
-                   for t, p, r, w in zip(b["tier"], b["part"], b["part_rate"], b["tier_weight"])]
-    return b
+    detail = [f"tier {t}: {p} rate {r:g} x tier weight {w:g}"
+              for t, p, r, w in zip(b["tier"], b["part"], b["part_rate"], b["tier_weight"])]
+    lines = base_template(ctx, b, rule=("clv_growth." + b["part"].astype(str)).to_numpy(dtype=object),
+                          source_type="customer", source_id=b["customer_id"], step=STEPS["base"], entry=entry,
+                          component=COMPONENT, basis=b["amount"], detail=detail, customer_id=b["customer_id"])
+    return {"lines": lines, "unit_rate": (b["part_rate"] * b["tier_weight"]).to_numpy(dtype=float)}
 
 
-def price(comp, entry: int, b: pd.DataFrame, ctx: Context, factor: float, weight: float) -> pd.DataFrame:
-    rate = (b["part_rate"] * b["tier_weight"]).to_numpy() * factor
-    amount = cents(b["amount"], rate, weight) if len(b) else np.zeros(0, dtype=np.int64)
-    return lines(len(b), month=b["month"], rep_id=b["rep_id"], component=COMPONENT,
-                 rule=("clv_growth." + b["part"].astype(str)).to_numpy(dtype=object), source_type="customer",
-                 source_id=b["customer_id"], basis=b["amount"], rate=rate, weight=weight, share=1.0,
-                 detail=b["detail"], amount_cents=amount, step=STEPS["base"], entry=entry,
-                 customer_id=b["customer_id"])
+def price(comp, entry: int, base_: dict, ctx: Context, factor: float, weight: float) -> Lines:
+    t = base_["lines"]
+    rate = base_["unit_rate"] * factor
+    return t.replace(rate=rate, weight=weight, amount_cents=cents(t["basis"], rate, weight))

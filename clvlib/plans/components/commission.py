@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from clvlib.errors import DataError
-from clvlib.plans.components._common import STEPS, Context, cents, empty, grid_lines, grid_sum, lines, money
+from clvlib.plans.components._common import (STEPS, Context, Lines, base_template, cents, grid_lines, grid_sum,
+                                              money)
 from clvlib.plans.inputs import add_months
 
 COMPONENT = "commission"
@@ -40,9 +41,18 @@ def base(comp, entry: int, ctx: Context) -> dict:
     """The rate-independent lines of a commission component (see the module docstring)."""
     value = "amount_rc" if comp.base == "revenue" else "gross_margin_rc"
     docs = ctx.dated_orders(comp.earned_on, value, comp)
-    pieces = _flat(docs) if comp.table is None else (
-        _marginal(docs, comp.table.bands) if comp.table.tiering == "marginal" else _whole(docs, comp.table.bands))
-    return {"pieces": pieces, "attainment": _attainment(comp, ctx) if comp.accelerators else None}
+    if comp.table is None:
+        pieces, rule = _flat(docs), "commission.flat"
+    elif comp.table.tiering == "marginal":
+        pieces, rule = _marginal(docs, comp.table.bands), "commission.marginal"
+    else:
+        pieces, rule = _whole(docs, comp.table.bands), "commission.whole"
+    lines = base_template(ctx, pieces, rule=rule, source_type="order", source_id=pieces["order_id"],
+                          step=STEPS["base"], entry=entry, component=COMPONENT, tie=(pieces["band"],),
+                          basis=pieces["basis"], share=pieces["share"], detail=pieces["detail"],
+                          customer_id=pieces["customer_id"])
+    return {"lines": lines, "band": pieces["band"].to_numpy(dtype=int),
+            "attainment": _attainment(comp, ctx) if comp.accelerators else None}
 
 
 def _flat(docs: pd.DataFrame) -> pd.DataFrame:
@@ -101,25 +111,18 @@ def _attainment(comp, ctx: Context) -> pd.DataFrame:
     return out
 
 
-def price(comp, entry: int, base_: dict, ctx: Context, factor: float, weight: float) -> pd.DataFrame:
+def price(comp, entry: int, base_: dict, ctx: Context, factor: float, weight: float) -> Lines:
     """Priced lines of the component (documents, then accelerators)."""
-    p = base_["pieces"]
-    if comp.table is None:
-        rates, rule = np.array([comp.rate]), "commission.flat"
-    else:
-        rates, rule = np.array([b.rate for b in comp.table.bands]), f"commission.{comp.table.tiering}"
-    rate = rates[p["band"].to_numpy(dtype=int)] * factor if len(p) else np.zeros(0)
-    amount = cents(p["basis"], rate, weight, p["share"]) if len(p) else np.zeros(0, dtype=np.int64)
-    out = lines(len(p), month=p["month"], rep_id=p["rep_id"], component=COMPONENT, rule=rule, source_type="order",
-                source_id=p["order_id"], basis=p["basis"], rate=rate, weight=weight, share=p["share"],
-                detail=p["detail"], amount_cents=amount, step=STEPS["base"], entry=entry,
-                customer_id=p["customer_id"])
+    t = base_["lines"]
+    rates = np.array([comp.rate]) if comp.table is None else np.array([b.rate for b in comp.table.bands])
+    rate = rates[base_["band"]] * factor
+    out = t.replace(rate=rate, weight=weight, amount_cents=cents(t["basis"], rate, weight, t["share"]))
     if base_["attainment"] is None:
         return out
-    return pd.concat([out, _accelerator_lines(entry, base_["attainment"], out, ctx)], ignore_index=True)
+    return Lines.concat([out, _accelerator_lines(entry, base_["attainment"], out, ctx)])
 
 
-def _accelerator_lines(entry: int, att: pd.DataFrame, priced: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def _accelerator_lines(entry: int, att: pd.DataFrame, priced: Lines, ctx: Context) -> Lines:
     month_total = grid_sum(ctx, priced)
     mult = np.ones(month_total.shape)
     detail = np.full(month_total.shape, "", dtype=object)
@@ -129,11 +132,11 @@ def _accelerator_lines(entry: int, att: pd.DataFrame, priced: pd.DataFrame, ctx:
     apply = (month_total > 0) & (mult != 1)
     amount = np.zeros(month_total.shape, dtype=np.int64)
     amount[apply] = cents(month_total[apply] / 100, mult[apply] - 1)
-    return grid_lines(ctx, amount, component=COMPONENT, rule="commission.accelerator", basis=month_total / 100,
+    return grid_lines(ctx, amount, "commission.accelerator", component=COMPONENT, basis=month_total / 100,
                       rate=mult - 1, detail=detail, step=STEPS["adjustment"], entry=entry)
 
 
-def holdback_lines(comp, entry: int, entry_lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def holdback_lines(comp, entry: int, entry_lines: Lines, ctx: Context) -> Lines:
     """Held (negative) and released (positive) lines of a component with a holdback."""
     hb = comp.holdback
     total = grid_sum(ctx, entry_lines)
@@ -142,7 +145,7 @@ def holdback_lines(comp, entry: int, entry_lines: pd.DataFrame, ctx: Context) ->
     held[pos] = cents(total[pos] / 100, hb.share)
     release_month = np.array([add_months(m, hb.months) for m in ctx.months], dtype=object)
     released_in = np.array([f"released in {m}" for m in release_month], dtype=object)
-    hold = grid_lines(ctx, -held, component=COMPONENT, rule="commission.holdback", basis=total / 100,
+    hold = grid_lines(ctx, -held, "commission.holdback", component=COMPONENT, basis=total / 100,
                       rate=-hb.share, detail=np.broadcast_to(released_in, total.shape), step=STEPS["holdback"],
                       entry=entry)
     release = np.zeros(total.shape, dtype=np.int64)
@@ -157,7 +160,7 @@ def holdback_lines(comp, entry: int, entry_lines: pd.DataFrame, ctx: Context) ->
     if k < len(ctx.months):
         origin[:, k:] = np.array(ctx.months[:-k], dtype=object)[None, :]
     held_in = np.array([f"held in {add_months(m, -k)}" for m in ctx.months], dtype=object)
-    rel = grid_lines(ctx, release, component=COMPONENT, rule="commission.release", basis=release / 100, rate=1.0,
+    rel = grid_lines(ctx, release, "commission.release", component=COMPONENT, basis=release / 100, rate=1.0,
                      source_id=origin, detail=np.broadcast_to(held_in, total.shape), step=STEPS["release"],
                      entry=entry)
-    return pd.concat([hold, rel], ignore_index=True) if len(hold) or len(rel) else empty()
+    return Lines.concat([hold, rel])

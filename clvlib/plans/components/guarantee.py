@@ -15,21 +15,20 @@ import numpy as np
 import pandas as pd
 
 from clvlib.errors import ParamsError
-from clvlib.plans.components._common import STEPS, Context, cents, empty, grid_lines, grid_sum, money
+from clvlib.plans.components._common import STEPS, Context, Lines, cents, empty, grid_lines, grid_sum, money
 from clvlib.plans.inputs import months_between
 
 COMPONENT = "guarantee"
 
 
-def guarantee_lines(ctx: Context, all_lines: pd.DataFrame, baseline: pd.DataFrame | None) -> pd.DataFrame:
+def guarantee_lines(ctx: Context, all_lines: Lines, baseline: pd.DataFrame | None) -> Lines:
     g = ctx.plan.guarantee
     if g is None:
         return empty()
     if baseline is None:
         raise ParamsError(f"{ctx.plan.file or ctx.plan.name}: guarantee: needs the baseline plan's lines "
                           "(run_plan(..., baseline=lines of today's plan))")
-    b = baseline[baseline["month"].isin(ctx.months) & baseline["rep_id"].isin(ctx.rep_index)]
-    base_pay = grid_sum(ctx, b)
+    base_pay = baseline_grid(ctx, baseline)
     pay = grid_sum(ctx, all_lines)
     since = np.array([months_between(ctx.inputs.switch, m) for m in ctx.months])
     inside = (since >= 0) & (since < g.months)
@@ -41,8 +40,7 @@ def guarantee_lines(ctx: Context, all_lines: pd.DataFrame, baseline: pd.DataFram
                        for brow, prow, trow in zip(base_pay, promised, pay)], dtype=object)
     common = dict(component=COMPONENT, basis=base_pay / 100, rate=g.share, detail=detail, step=STEPS["guarantee"])
     if g.kind == "top_up":
-        out = grid_lines(ctx, short, rule="guarantee.top_up", **common)
-        return out if len(out) else empty()
+        return grid_lines(ctx, short, "guarantee.top_up", **common)
     recovery = np.zeros_like(pay)
     owed = np.zeros(len(ctx.rep_index), dtype=np.int64)
     for j in range(len(ctx.months)):
@@ -50,6 +48,14 @@ def guarantee_lines(ctx: Context, all_lines: pd.DataFrame, baseline: pd.DataFram
         room = np.where(eligible[:, j], np.maximum(room, 0), 0)
         recovery[:, j] = np.minimum(owed, room)
         owed = owed - recovery[:, j] + short[:, j]
-    out = pd.concat([grid_lines(ctx, short, rule="guarantee.draw", **common),
-                     grid_lines(ctx, -recovery, rule="guarantee.recovery", **common)], ignore_index=True)
-    return out if len(out) else empty()
+    return Lines.concat([grid_lines(ctx, short, "guarantee.draw", **common),
+                         grid_lines(ctx, -recovery, "guarantee.recovery", **common)])
+
+
+def baseline_grid(ctx: Context, baseline: pd.DataFrame) -> np.ndarray:
+    """The baseline's pay per (rep, month) of the window, in cents."""
+    b = baseline[baseline["month"].isin(ctx.months) & baseline["rep_id"].isin(ctx.rep_index)]
+    out = np.zeros((len(ctx.rep_index), len(ctx.months)), dtype=np.int64)
+    r, c = ctx.positions(b["rep_id"], b["month"])
+    np.add.at(out, (r, c), b["amount_cents"].to_numpy(dtype=np.int64))
+    return out

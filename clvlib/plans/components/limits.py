@@ -10,20 +10,21 @@ as component ``total``.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from clvlib.plans.components._common import STEPS, Context, cents, empty, grid_lines, grid_sum, money
+from clvlib.plans.components._common import STEPS, Context, Lines, cents, empty, grid_lines, grid_sum, money
 
 
-def limit_lines(ctx: Context, subject: pd.DataFrame, cap, floor, eligible: np.ndarray, component: str,
-                entry: int, step: int) -> pd.DataFrame:
+def limit_lines(ctx: Context, subject: Lines, cap, floor, eligible: np.ndarray, component: str,
+                entry: int, step: int) -> Lines:
     """Withheld and top-up lines for ``subject``'s rep-month totals against ``cap`` / ``floor``."""
     total = grid_sum(ctx, subject)
     parts = []
+    if cap is None and floor is None:
+        return empty()
     if cap is not None:
         cap_c = int(cents(cap)[()])
         withheld = np.where(total > cap_c, cap_c - total, 0)
-        parts.append(grid_lines(ctx, withheld, component=component, rule="cap.withheld", basis=total / 100,
+        parts.append(grid_lines(ctx, withheld, "cap.withheld", component=component, basis=total / 100,
                                 detail=f"cap {money(cap)} a month", step=step, entry=entry))
     if floor is not None:
         frac = ctx.fraction if ctx.plan.eligibility.prorate else np.ones_like(ctx.fraction)
@@ -31,18 +32,17 @@ def limit_lines(ctx: Context, subject: pd.DataFrame, cap, floor, eligible: np.nd
         top_up = np.where(eligible & (total < floor_c), floor_c - total, 0)
         detail = np.array([[f"floor {money(floor)} a month x {f:g} of the month employed" for f in row]
                            for row in frac], dtype=object)
-        parts.append(grid_lines(ctx, top_up, component=component, rule="floor.top_up", basis=total / 100,
+        parts.append(grid_lines(ctx, top_up, "floor.top_up", component=component, basis=total / 100,
                                 detail=detail, step=step, entry=entry))
-    out = pd.concat(parts, ignore_index=True) if parts else empty()
-    return out if len(out) else empty()
+    return Lines.concat(parts)
 
 
-def component_limits(comp, entry: int, entry_lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def component_limits(comp, entry: int, entry_lines: Lines, ctx: Context) -> Lines:
     return limit_lines(ctx, entry_lines, comp.cap, comp.floor, ctx.eligible_grid(comp), comp.type, entry,
                        STEPS["limit"])
 
 
-def total_limits(ctx: Context, all_lines: pd.DataFrame) -> pd.DataFrame:
+def total_limits(ctx: Context, all_lines: Lines) -> Lines:
     caps = ctx.plan.caps
     if caps.cap is None and caps.floor is None:
         return empty()

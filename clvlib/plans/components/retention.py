@@ -9,11 +9,10 @@ tier has an amount, in eligible rep-months where the component applies.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from clvlib.errors import DataError
-from clvlib.plans.components._common import STEPS, Context, cents, lines
+from clvlib.plans.components._common import STEPS, Context, Lines, base_template, cents
 
 COMPONENT = "retention"
 
@@ -30,18 +29,15 @@ def events_of(ctx: Context, kind: str) -> pd.DataFrame:
     return e.sort_values(["month", "customer_id", "rep_id"], kind="stable").reset_index(drop=True)
 
 
-def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
+def base(comp, entry: int, ctx: Context) -> Lines:
     e = events_of(ctx, "retained")
     e = e[e["tier"].isin(list(comp.amounts))]
     e = ctx.keep_month_lines(e, comp).reset_index(drop=True)
-    e["per_customer"] = e["tier"].map(comp.amounts).astype(float)
-    e["detail"] = [f"tier {t} customer retained" for t in e["tier"]]
-    return e
+    return base_template(ctx, e, rule="retention.retained", source_type="customer", source_id=e["customer_id"],
+                         step=STEPS["base"], entry=entry, component=COMPONENT,
+                         basis=e["tier"].map(comp.amounts).astype(float), share=e["share"].astype(float),
+                         detail=[f"tier {t} customer retained" for t in e["tier"]], customer_id=e["customer_id"])
 
 
-def price(comp, entry: int, e: pd.DataFrame, ctx: Context, factor: float, weight: float) -> pd.DataFrame:
-    amount = cents(e["per_customer"], factor, weight, e["share"]) if len(e) else np.zeros(0, dtype=np.int64)
-    return lines(len(e), month=e["month"], rep_id=e["rep_id"], component=COMPONENT, rule="retention.retained",
-                 source_type="customer", source_id=e["customer_id"], basis=e["per_customer"], rate=factor,
-                 weight=weight, share=e["share"], detail=e["detail"], amount_cents=amount, step=STEPS["base"],
-                 entry=entry, customer_id=e["customer_id"])
+def price(comp, entry: int, t: Lines, ctx: Context, factor: float, weight: float) -> Lines:
+    return t.replace(rate=factor, weight=weight, amount_cents=cents(t["basis"], factor, weight, t["share"]))

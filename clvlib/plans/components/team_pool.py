@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from clvlib.errors import DataError
-from clvlib.plans.components._common import STEPS, Context, cents, lines
+from clvlib.plans.components._common import STEPS, Context, Lines, base_template, cents
 
 COMPONENT = "team_pool"
 
 
-def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
+def base(comp, entry: int, ctx: Context) -> Lines:
     tf = ctx.inputs.team_figures
     if tf is None:
         raise DataError("team_pool needs PayInputs.team_figures")
@@ -56,13 +56,13 @@ def base(comp, entry: int, ctx: Context) -> pd.DataFrame:
     m["share"] = (w / total).astype(float)
     m["detail"] = np.where(no_points, [f"team {t}: nobody has collaboration points, equal split" for t in m["team"]],
                            [f"team {t}: weight {a:g} of {b:g}" for t, a, b in zip(m["team"], w, total)])
-    return m[m["share"] > 0].reset_index(drop=True)
+    m = m[m["share"] > 0].reset_index(drop=True)
+    return base_template(ctx, m, rule=f"team_pool.{comp.of}", source_type="team_month",
+                         source_id=(m["team"].astype(str) + " " + m["month"]).to_numpy(dtype=object),
+                         step=STEPS["base"], entry=entry, component=COMPONENT, basis=m["figure"].astype(float),
+                         share=m["share"], detail=m["detail"])
 
 
-def price(comp, entry: int, m: pd.DataFrame, ctx: Context, factor: float, weight: float) -> pd.DataFrame:
+def price(comp, entry: int, t: Lines, ctx: Context, factor: float, weight: float) -> Lines:
     rate = comp.share * factor
-    amount = cents(m["figure"], rate, weight, m["share"]) if len(m) else np.zeros(0, dtype=np.int64)
-    return lines(len(m), month=m["month"], rep_id=m["rep_id"], component=COMPONENT, rule=f"team_pool.{comp.of}",
-                 source_type="team_month", source_id=(m["team"].astype(str) + " " + m["month"]).to_numpy(dtype=object),
-                 basis=m["figure"], rate=rate, weight=weight, share=m["share"], detail=m["detail"],
-                 amount_cents=amount, step=STEPS["base"], entry=entry)
+    return t.replace(rate=rate, weight=weight, amount_cents=cents(t["basis"], rate, weight, t["share"]))
