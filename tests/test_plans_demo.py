@@ -98,10 +98,12 @@ def test_every_plan_pays_the_sum_of_its_lines_and_reruns_give_identical_files(pl
 def test_demo_plans_use_their_components(plans, demo):
     baseline = run_plan(plans["commission_revenue"], demo)
     seen = {name: set(run_plan(p, demo, baseline=baseline)["component"]) for name, p in plans.items()}
-    assert seen["clv_plan"] == {"clv_growth", "retention", "clawback"}
-    assert seen["seed_hybrid"] == {"commission", "clv_growth", "team_pool"}
+    assert seen["clv_plan"] == {"clv_growth", "retention", "clawback", "total"}    # total: the floor at 0
+    assert seen["seed_hybrid"] == {"commission", "clv_growth", "team_pool", "total"}
     assert seen["seed_hybrid_guarantee"] == seen["seed_hybrid"] | {"guarantee"}
     pool = run_plan(plans["seed_hybrid"], demo)
+    per_month = payouts(pool).groupby(["rep_id", "month"])["amount_cents"].sum()
+    assert (per_month >= 0).all()                            # never negative: carried forward instead
     roles = demo.reps.set_index("rep_id")["role"]
     assert {"service", "supply_chain"} <= set(pool[pool["component"] == "team_pool"]["rep_id"].map(roles))
 

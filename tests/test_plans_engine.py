@@ -326,3 +326,19 @@ def test_one_rounding_rule_per_line():
     a = np.round(rng.uniform(-9999, 9999, 5000), 2)
     s = rng.choice([1.0, 0.7, 0.3, 0.25], 5000)
     assert list(cents(a, s, 0.03)) == [exact_cents(x, y, 0.03) for x, y in zip(a, s)]
+
+
+@pytest.mark.parametrize("carry, expected", [
+    ("forgive", {"2026-01": 0.0, "2026-02": 50.0, "2026-03": 20.0}),          # January's -30 forgiven
+    ("carry_forward", {"2026-01": 0.0, "2026-02": 20.0, "2026-03": 20.0}),    # ... recovered in February
+])
+def test_a_negative_month_floored_at_zero_or_carried_forward(carry, expected):
+    bridge = pd.DataFrame([("2026-01", "R1", "K1", "lost", -300.0, "A"), ("2026-02", "R1", "K2", "new", 500.0, "A"),
+                           ("2026-03", "R1", "K3", "new", 200.0, "A")],
+                          columns=["month", "rep_id", "customer_id", "part", "amount", "tier"])
+    p = plan([{"type": "clv_growth", "rates": {"new": 0.1, "lost": 0.1}}], caps={"floor": 0, "carry": carry})
+    lines = run_plan(p, inputs(tier_orders(), REPS, MONTHS, bridge=bridge))
+    assert {m: v for (r, m), v in pay(lines).items() if r == "R1"} == expected
+    total = lines[lines["component"] == "total"].set_index("month")["rule"].to_dict()
+    assert total == ({"2026-01": "floor.top_up"} if carry == "forgive" else
+                     {"2026-01": "floor.carried", "2026-02": "floor.recovered"})

@@ -210,3 +210,13 @@ def test_the_settings_mechanism_is_shared(tmp_path):
         settings.load_model(tmp_path / "none.yaml", Plan)
     raw = yaml.safe_load((PLANS / "commission_revenue.yaml").read_text(encoding="utf-8"))
     assert settings.validate(raw, Plan).components[0].rate == 0.03
+
+
+def test_the_readme_example_plan_is_valid(tmp_path):
+    readme = (PARAMS_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Pay plans"):]
+    example = section[section.index("```yaml\n") + 8:section.index("```", section.index("```yaml\n") + 8)]
+    f = tmp_path / "readme_example.yaml"
+    f.write_text(example, encoding="utf-8")
+    plan = load_plan(f)
+    assert [c.rate for c in plan.components] == [0.03, 0.035] and plan.components[1].holdback.months == 3

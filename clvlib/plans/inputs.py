@@ -32,6 +32,7 @@ Shapes (``month`` is always a ``"YYYY-MM"`` string; money in the reporting curre
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,7 @@ import pandas as pd
 
 from clvlib.errors import DataError
 
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 COLUMNS = {
     "orders": ("order_id", "order_date", "customer_id", "doc_type", "paid_date", "amount_rc", "gross_margin_rc"),
     "credit": ("order_id", "rep_id", "share"),
@@ -101,6 +103,9 @@ class PayInputs:
             raise DataError("PayInputs: the replay window (months) is empty")
         self.period = self.period or self.months[-1]
         self.switch = self.switch or self.months[0]
+        bad = [m for m in self.months + [self.period, self.switch] if not MONTH.fullmatch(str(m))]
+        if bad:
+            raise DataError(f"PayInputs: months must look like 2026-10, got {bad[0]!r}")
         for name, cols in COLUMNS.items():
             df = getattr(self, name)
             if df is None:

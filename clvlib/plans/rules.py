@@ -24,6 +24,8 @@ RULES = {
     "spif.gross_margin": "basis (collected gross margin) x rate x credit share",
     "cap.withheld": "cap - basis (the month's total before the cap), when the total is above the cap",
     "floor.top_up": "floor (x share of the month employed) - basis (the month's total), when below",
+    "floor.carried": "as floor.top_up, but carried as a balance recovered from later pay (caps.carry)",
+    "floor.recovered": "-(the carried balance, up to the month's pay above the floor)",
     "guarantee.top_up": "share x basis (today's plan's month pay) - this plan's month pay, when short",
     "guarantee.draw": "as top_up, but an advance recovered later",
     "guarantee.recovery": "-(draw balance, up to this plan's month pay above the guarantee; after it: any pay)",

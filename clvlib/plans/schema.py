@@ -276,6 +276,9 @@ class Caps(Settings):
     cap: Money | None = Field(None, description="Most a rep is paid in a month, all components together (before "
                                                 "holdbacks and the guarantee)")
     floor: Money | None = Field(None, description="Least a rep is paid in a month (a top-up line; pro-rated)")
+    carry: Literal["forgive", "carry_forward"] = Field(
+        "forgive", description="With a floor: forgive keeps the top-up; carry_forward recovers it from later pay "
+                               "above the floor (a negative month is carried, not paid)")
 
 
 class Guarantee(Settings):
