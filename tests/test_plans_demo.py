@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from clvlib.paths import PARAMS_DIR
-from clvlib.plans import PayInputs, load_plans, payouts, run_plan, save_payouts, window
+from clvlib.errors import ParamsError
+from clvlib.plans import PayInputs, load_plans, payouts, run_plan, run_plans, save_payouts, window
 from clvlib.workbook import Workbook
 from plans_support import demo_inputs
 
@@ -109,8 +110,11 @@ def test_demo_plans_use_their_components(plans, demo):
 
 
 def test_the_guarantee_holds_on_the_demo(plans, demo):
-    baseline = run_plan(plans["commission_revenue"], demo)
-    guaranteed = payouts(run_plan(plans["seed_hybrid_guarantee"], demo, baseline=baseline))
+    every = run_plans(plans, demo, "commission_revenue")
+    assert list(dict.fromkeys(every["plan"])) == ["commission_revenue", "clv_plan", "commission_margin",
+                                                  "seed_hybrid", "seed_hybrid_guarantee"]
+    baseline = every[every["plan"] == "commission_revenue"]
+    guaranteed = payouts(every[every["plan"] == "seed_hybrid_guarantee"])
     got = guaranteed.groupby(["rep_id", "month"])["amount_cents"].sum()
     base = payouts(baseline).groupby(["rep_id", "month"])["amount_cents"].sum()
     both = pd.concat([got.rename("new"), base.rename("today")], axis=1).fillna(0)
@@ -118,3 +122,5 @@ def test_the_guarantee_holds_on_the_demo(plans, demo):
     inside = both[both.index.get_level_values("month").isin(months) & (both["today"] > 0)]
     assert len(inside) > 100
     assert (inside["new"] >= (inside["today"] * 0.9).round() - 1).all()
+    with pytest.raises(ParamsError, match="pay.current_plan"):
+        run_plans(plans, demo, "today")

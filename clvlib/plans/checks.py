@@ -48,11 +48,11 @@ def _needs(comp) -> list[str]:
     return []
 
 
-def check_plan(plan, inputs) -> None:
+def check_plan(plan, inputs, ctx=None) -> None:
     """Raise ONE ParamsError (plan file, keys) if ``plan`` cannot be computed from ``inputs``."""
     from clvlib.plans.components._common import Context
 
-    ctx = Context(plan, inputs)
+    ctx = ctx or Context(plan, inputs)
     problems = []
     for name, comp in zip(plan.component_names(), plan.components):
         for table in _needs(comp):

@@ -70,8 +70,8 @@ class PlanBase:
 
 def base_lines(plan: Plan, inputs: PayInputs) -> PlanBase:
     """Crediting and base lines of every component of ``plan`` (checked first: :func:`check_plan`)."""
-    check_plan(plan, inputs)
     ctx = Context(plan, inputs)
+    check_plan(plan, inputs, ctx)
     bases = [MODULES[c.type].base(c, i, ctx) for i, c in enumerate(plan.components)]
     return PlanBase(plan, inputs, ctx, bases)
 
@@ -137,6 +137,18 @@ def run_plan(plan: Plan, inputs: PayInputs, *, baseline: pd.DataFrame | None = N
             done = Lines.concat([done, commission.holdback_lines(c, i, done.where(done["entry"] == i), ctx)])
     done = Lines.concat([done, guarantee_lines(ctx, done, baseline)])
     return _publish(plan, ctx, done)
+
+
+def run_plans(plans: dict, inputs: PayInputs, current: str) -> pd.DataFrame:
+    """The lines of every plan (by name) over the window, today's plan ``current`` first: it is the
+    baseline of the guarantees. Every plan is checked before any is computed."""
+    if current not in plans:
+        raise ParamsError(f"pay.current_plan: {current!r} is not one of the plans ({', '.join(plans)})")
+    bases = {name: base_lines(plan, inputs) for name, plan in plans.items()}
+    baseline = run_plan(plans[current], inputs, bases=bases[current])
+    out = [baseline] + [run_plan(plan, inputs, baseline=baseline, bases=bases[name])
+                        for name, plan in sorted(plans.items()) if name != current]
+    return pd.concat(out, ignore_index=True)
 
 
 def _publish(plan: Plan, ctx: Context, d: Lines) -> pd.DataFrame:

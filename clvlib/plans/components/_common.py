@@ -132,6 +132,8 @@ class Context:
             raise DataError(f"pay inputs name rep(s) not in the reps table: {', '.join(map(str, unknown[:5]))}"
                             + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
         c = self.month_index.get_indexer(pd.Index(months))
+        if (c < 0).any():
+            raise ValueError("a pay line dated outside the window")      # a bug: lines are filtered first
         return r, c
 
     def keep_month_lines(self, df: pd.DataFrame, component=None) -> pd.DataFrame:
@@ -157,6 +159,11 @@ class Context:
                 miss = m.loc[m["rep_id"].isna(), "order_id"].astype(str).tolist()
                 raise DataError(f"pay inputs: {len(miss)} booked document(s) have no credit line (e.g. "
                                 f"{', '.join(miss[:3])}): nobody could be paid for them")
+            no_figure = m[["amount_rc", "gross_margin_rc", "share"]].isna().any(axis=1)
+            if no_figure.any():
+                miss = m.loc[no_figure, "order_id"].astype(str).tolist()
+                raise DataError(f"pay inputs: {len(miss)} booked document(s) have no amount_rc, gross_margin_rc or "
+                                f"credit share (e.g. {', '.join(miss[:3])}): their pay cannot be computed")
             m["order_date"] = pd.to_datetime(m["order_date"])
             m["paid_date"] = pd.to_datetime(m["paid_date"])
             m["credit_note"] = m["doc_type"].eq("credit_note").to_numpy()
@@ -181,7 +188,7 @@ class Context:
         out = out[out["month"].isin(self.months)]
         r, c = self.positions(out["rep_id"], out["month"])
         keep = self.role.isin(self.roles(component)).to_numpy()[r]
-        keep &= np.array([component.active(m) for m in self.months])[c] if len(c) else keep
+        keep &= np.array([component.active(m) for m in self.months], dtype=bool)[c]
         if self.plan.eligibility.after_leave == "nothing":
             leave = self.leave.to_numpy()[r]
             keep &= ~(pd.notna(leave) & (out["date"].to_numpy() > leave))

@@ -26,6 +26,9 @@ def base(comp, entry: int, ctx: Context) -> dict:
     b = bridge[["month", "rep_id", "customer_id", "part", "amount", "tier"]].copy()
     b["month"] = b["month"].astype(str)
     b = ctx.keep_month_lines(b, comp)
+    if b["amount"].isna().any():
+        raise DataError(f"bridge: {int(b['amount'].isna().sum())} line(s) without an amount (e.g. customer "
+                        f"{b.loc[b['amount'].isna(), 'customer_id'].iloc[0]})")
     rates = {p: getattr(comp.rates, p) for p in PARTS}
     b["part_rate"] = b["part"].map(rates).fillna(0.0).astype(float)
     if comp.tier_weights is None:

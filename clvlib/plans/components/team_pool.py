@@ -28,6 +28,8 @@ def base(comp, entry: int, ctx: Context) -> Lines:
         raise DataError("team_pool needs PayInputs.team_figures")
     pools = tf[["month", "team", comp.of]].rename(columns={comp.of: "figure"}).copy()
     pools["month"] = pools["month"].astype(str)
+    if pools["figure"].isna().any():
+        raise DataError(f"team_figures: no {comp.of} for team {pools.loc[pools['figure'].isna(), 'team'].iloc[0]}")
     pools = pools[pools["month"].isin(ctx.months) & (pools["figure"] > 0)]
     pools = pools[[comp.active(m) for m in pools["month"]]] if len(pools) else pools
     emp = ctx.employment
