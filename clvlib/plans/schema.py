@@ -98,6 +98,24 @@ class Limits(Settings):
                                                   "line; pro-rated for partial months)")
 
 
+def _starts_at_zero_and_increases(model, items: str, key: str, what: str):
+    """A table's rows (``model.<items>``) must start at 0 and increase in ``key``."""
+    rows = getattr(model, items)
+    problems = []
+    if not rows:
+        problems.append(Problem(items, f"must list at least one {what}"))
+    elif getattr(rows[0], key) != 0:
+        problems.append(Problem(f"{items}[1].{key}", f"the first {what} must start at 0, got {getattr(rows[0], key):g}"))
+    for i in range(1, len(rows)):
+        now, before = getattr(rows[i], key), getattr(rows[i - 1], key)
+        if now <= before:
+            problems.append(Problem(f"{items}[{i + 1}].{key}", f"{items} must be in increasing order, got {now:g} "
+                                                               f"after {before:g}"))
+    if problems:
+        raise Problems(problems)
+    return model
+
+
 class Band(Settings):
     above: Money = Field(description="The band starts at this monthly base (the first band at 0)")
     rate: Rate = Field(description="Commission rate in the band")
@@ -111,18 +129,7 @@ class RateTable(Settings):
 
     @model_validator(mode="after")
     def _ordered(self):
-        problems = []
-        if not self.bands:
-            problems.append(Problem("bands", "must list at least one band"))
-        elif self.bands[0].above != 0:
-            problems.append(Problem("bands[1].above", f"the first band must start at 0, got {self.bands[0].above:g}"))
-        for i in range(1, len(self.bands)):
-            if self.bands[i].above <= self.bands[i - 1].above:
-                problems.append(Problem(f"bands[{i + 1}].above", "bands must be in increasing order, got "
-                                        f"{self.bands[i].above:g} after {self.bands[i - 1].above:g}"))
-        if problems:
-            raise Problems(problems)
-        return self
+        return _starts_at_zero_and_increases(self, "bands", "above", "band")
 
 
 class Step(Settings):
@@ -139,18 +146,7 @@ class Accelerators(Settings):
 
     @model_validator(mode="after")
     def _ordered(self):
-        problems = []
-        if not self.steps:
-            problems.append(Problem("steps", "must list at least one step"))
-        elif self.steps[0].attainment != 0:
-            problems.append(Problem("steps[1].attainment", "the first step must start at 0, got "
-                                                           f"{self.steps[0].attainment:g}"))
-        for i in range(1, len(self.steps)):
-            if self.steps[i].attainment <= self.steps[i - 1].attainment:
-                problems.append(Problem(f"steps[{i + 1}].attainment", "steps must be in increasing order"))
-        if problems:
-            raise Problems(problems)
-        return self
+        return _starts_at_zero_and_increases(self, "steps", "attainment", "step")
 
 
 class Holdback(Settings):
