@@ -1,4 +1,4 @@
-"""The ``clvlib`` command: run | backfill | demo-data | check-data | contract | params.
+"""The ``clvlib`` command: run | backfill | demo-data | check-data | contract | params | plans.
 
 Errors a user can cause print one line (``clvlib: ...``) and exit non-zero, never a traceback:
 exit 1 for a failed run (a notebook raised), 2 for bad settings, data or usage.
@@ -113,6 +113,30 @@ def cmd_params(a) -> int:
     return 0
 
 
+def cmd_plans(a) -> int:
+    """The plan language (every key, type, default, meaning), or ``--check`` the plan files."""
+    from clvlib.params import load
+    from clvlib.plans import describe_plans, load_plan, plans_from_params
+
+    if a.check:
+        params = load(a.params)
+        if a.file:
+            plans = {p.name: p for p in (load_plan(f, params["tiers"]["labels"]) for f in a.file)}
+        else:
+            plans = plans_from_params(params)
+        for name, plan in plans.items():
+            base = " (today's plan: the baseline)" if name == params["pay"]["current_plan"] else ""
+            _log(f"{plan.file}: ok — {getattr(plan.title, params['language'])}{base}")
+        return 0
+    for key, typ, default, meaning in describe_plans():
+        if key.startswith("components[") and "]." not in key:
+            _log(f"\n{key} ({typ}): {meaning}")
+            continue
+        short = key.split("].", 1)[1] if key.startswith("components[") else key
+        _log(f"  {short:<34} {typ:<52} {default:<12} {meaning}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clvlib", description="CLV workbook for export sales teams")
     p.add_argument("--version", action="version", version=f"clvlib {__version__}")
@@ -147,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr = with_params(sub.add_parser("params", help="list every setting with its default, or --check a file"))
     pr.add_argument("--check", action="store_true")
     pr.set_defaults(func=cmd_params)
+    pl = with_params(sub.add_parser("plans", help="list the pay-plan language, or --check the plans in pay.plans"))
+    pl.add_argument("--check", action="store_true", help="validate the plan files (all of pay.plans, or --file)")
+    pl.add_argument("--file", action="append", help="a plan file to check (repeatable)")
+    pl.set_defaults(func=cmd_plans)
     return p
 
 

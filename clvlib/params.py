@@ -1,128 +1,174 @@
 """Load and validate the workbook's settings (``params/company.yaml``) with clear messages.
 
-Every setting is declared once in ``SCHEMA`` with its type, default and limits. Loading fills in the
-defaults, rejects unknown keys (a typo must not be silently ignored) and reports every problem at once,
-one line each: ``params/company.yaml: clv.horizon_months: must be a whole number between 1 and 120,
-got 'twelve'``. Relative paths in a params file are relative to that file.
+Every setting is declared once, in the pydantic models below (:class:`CompanySettings` and one model
+per section), with its type, default, limits and meaning; :mod:`clvlib.settings` is the one mechanism
+that reads and checks them (the pay plans use it too). Loading fills in the defaults, rejects unknown
+keys (a typo must not be silently ignored) and reports every problem at once, one line each:
+``params/company.yaml: clv.horizon_months: must be a whole number between 1 and 120, got 'twelve'``.
+Relative paths in a params file are relative to that file.
+
+``load`` returns :class:`Params`, a plain dict tree that also allows attribute access
+(``params["clv"]["horizon_months"] == params.clv.horizon_months``).
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-import yaml
+from pydantic import Field, model_validator
 
+from clvlib import settings
 from clvlib.errors import ParamsError
 from clvlib.paths import DEFAULT_PARAMS
+from clvlib.settings import Problem, Settings, checked
 
 LANGUAGES = ("en", "zh")
+HEALTH_PARTS = ("regularity", "complaints", "receivables", "nps")
 
 
-@dataclass(frozen=True)
-class Setting:
-    kind: str                      # str | int | float | bool | choice | path | currency | labels |
-                                   # shares | weights | optional_str | optional_path | optional_month
-    default: Any = None
-    help: str = ""
-    min: float | None = None
-    max: float | None = None
-    choices: tuple = ()
-    required: bool = False
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-SCHEMA: dict[str, Any] = {
-    "company": Setting("str", "Demo Export Co.", "Company name shown on the reports"),
-    "reporting_currency": Setting("currency", "USD", "ISO code every amount is converted to"),
-    "language": Setting("choice", "en", "Language of the reports", choices=LANGUAGES),
-    "sources": Setting("path", "sources/demo.yaml", "Where the input files are and how their columns "
-                                                    "map to the data contract", required=True),
-    "demo": Setting("bool", False, "Build the demo company into the sources folder when it is missing"),
-    "fx": {
-        "max_age_days": Setting("int", 7, "Newest FX rate on or before an order date may be this old",
-                                min=0, max=366),
-        "strict": Setting("bool", False, "Stop the run on an unknown currency or missing rate instead "
-                                         "of quarantining the row"),
-    },
-    "customers": {
-        "lost_after_days": Setting("int", 365, "A customer with no order for this long counts as lost",
-                                   min=30, max=3650),
-    },
-    "clv": {
-        "time_unit": Setting("choice", "W", "Model time unit: W (weeks) or D (days)", choices=("W", "D")),
-        "horizon_months": Setting("int", 12, "CLV horizon", min=1, max=120),
-        "monthly_discount_rate": Setting("float", 0.01, "Discount rate per month", min=0.0, max=0.2),
-        "holdout_weeks": Setting("int", 26, "Holdout window for the monthly model check", min=4, max=104),
-        "interval_level": Setting("float", 0.9, "Coverage of the CLV intervals", min=0.5, max=0.99),
-        "interval_draws": Setting("int", 200, "Parameter draws for the CLV intervals", min=20, max=5000),
-        "value": Setting("choice", "gross_margin", "What a purchase is worth: gross_margin (profit, the "
-                                                   "seed's definition) or revenue",
-                         choices=("gross_margin", "revenue")),
-        "model": Setting("choice", "bgnbd", "Purchase model", choices=("bgnbd", "paretonbd")),
-        "seed": Setting("int", 2026, "Random seed for intervals (runs are reproducible)", min=0),
-    },
-    "history": {
-        "months": Setting("int", 24, "Month ends of history computed in one pass (models refitted at each), "
-                                     "for trends and the pay backtest", min=13, max=60),
-    },
-    "tiers": {
-        "method": Setting("choice", "kmeans", "How customers are tiered: kmeans or gmm (clusters of CLV, "
-                                              "P(alive), frequency, margin per purchase, tenure) or "
-                                              "value_share (A = the customers holding the top share of CLV)",
-                          choices=("kmeans", "gmm", "value_share")),
-        "labels": Setting("labels", ["A", "B", "C"], "Tier names, most valuable first (their number is the "
-                                                      "number of tiers)"),
-        "value_shares": Setting("shares", [0.7, 0.2, 0.1], "value_share method: the share of total CLV each "
-                                                            "tier holds, most valuable first (sums to 1)"),
-        "transform": Setting("choice", "signed_log1p", "Transform of the skewed features before scaling",
-                             choices=("signed_log1p", "quantile")),
-        "refit": Setting("choice", "yearly", "When the tier model is refitted: monthly, yearly (in "
-                                             "refit_month) or never (fitted once, or model_file)",
-                         choices=("monthly", "yearly", "never")),
-        "refit_month": Setting("int", 1, "Month of the year the tier model is refitted (refit: yearly)",
-                               min=1, max=12),
-        "model_file": Setting("optional_path", None, "A tier model (JSON, as saved in data/tier_model.json) "
-                                                     "to use instead of fitting one (refit: never)"),
-        "hysteresis": Setting("float", 0.25, "A customer changes tier only when it is past the boundary by "
-                                             "this margin (scaled feature units; share of the cut for "
-                                             "value_share; probability for gmm)", min=0.0, max=2.0),
-        "n_init": Setting("int", 10, "KMeans restarts", min=1, max=100),
-        "seed": Setting("int", 2026, "Random seed of the tier model", min=0),
-    },
-    "kpis": {
-        "nps_min_responses": Setting("int", 30, "Fewer NPS responses than this: the NPS is flagged as "
-                                                "unreliable", min=1, max=10000),
-        "lifespan_cap_months": Setting("int", 120, "Expected remaining lifetime is counted up to this many "
-                                                   "months", min=12, max=600),
-        "health_weights": Setting("weights", {"regularity": 0.3, "complaints": 0.2, "receivables": 0.3,
-                                              "nps": 0.2},
-                                  "Weights of the customer health score's parts (regularity, complaints, "
-                                  "receivables, nps)", choices=("regularity", "complaints", "receivables", "nps")),
-        "handover_months": Setting("int", 6, "Value kept after a handover: book CLV this many months after "
-                                             "against at the handover", min=1, max=24),
-    },
-    "pay": {
-        "plans": Setting("path", "plans", "Folder of pay plans (YAML), every one computed and compared"),
-        "current_plan": Setting("str", "commission_revenue", "Today's plan (the name of a file in the plans "
-                                                             "folder, without .yaml): the baseline"),
-        "backtest_months": Setting("int", 12, "Months the plans are replayed over, ending with the period",
-                                   min=1, max=36),
-        "switch": Setting("optional_month", None, "First month a new plan applies (YYYY-MM; guarantees "
-                                                  "count from it); empty = the backtest's first month"),
-    },
-    "pilot": {
-        "team": Setting("optional_str", None, "The team that piloted the new plan (empty = no pilot)"),
-        "switch": Setting("optional_month", None, "First month of the pilot (YYYY-MM)"),
-    },
-    "report": {
-        "top_n": Setting("int", 15, "Rows in 'top' tables", min=3, max=100),
-        "months_shown": Setting("int", 24, "Months of history in trend charts", min=3, max=120),
-    },
-}
+Text = checked(str, lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty text")
+Currency = checked(str, lambda v: isinstance(v, str) and len(v) == 3 and v.isalpha() and v.isupper(),
+                   "a 3-letter ISO 4217 code in capitals such as USD, EUR or CNY")
+Month = checked(str, lambda v: isinstance(v, str) and bool(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v)),
+                "a month such as 2026-01 (in quotes)")
+Labels = checked(list[str], lambda v: isinstance(v, list) and len(v) >= 2 and len(set(v)) == len(v)
+                 and all(isinstance(x, str) and x.strip() for x in v),
+                 "a list of two or more distinct names such as [A, B, C]")
+Shares = checked(list[float], lambda v: isinstance(v, list) and len(v) >= 2 and all(_number(x) and 0 < x < 1 for x in v)
+                 and abs(sum(v) - 1) < 1e-9,
+                 "a list of shares between 0 and 1 that sum to 1, such as [0.7, 0.2, 0.1]")
+HealthWeights = checked(dict[str, float], lambda v: isinstance(v, dict) and bool(v) and set(v) <= set(HEALTH_PARTS)
+                        and all(_number(x) and x >= 0 for x in v.values()) and sum(v.values()) > 0,
+                        "a mapping of " + ", ".join(HEALTH_PARTS) + " to weights >= 0, not all 0")
+
+
+class FxSettings(Settings):
+    max_age_days: int = Field(7, ge=0, le=366, description="Newest FX rate on or before an order date may be this old")
+    strict: bool = Field(False, description="Stop the run on an unknown currency or missing rate instead of "
+                                            "quarantining the row")
+
+
+class CustomerSettings(Settings):
+    lost_after_days: int = Field(365, ge=30, le=3650, description="A customer with no order for this long counts as lost")
+
+
+class ClvSettings(Settings):
+    time_unit: Literal["W", "D"] = Field("W", description="Model time unit: W (weeks) or D (days)")
+    horizon_months: int = Field(12, ge=1, le=120, description="CLV horizon")
+    monthly_discount_rate: float = Field(0.01, ge=0.0, le=0.2, description="Discount rate per month")
+    holdout_weeks: int = Field(26, ge=4, le=104, description="Holdout window for the monthly model check")
+    interval_level: float = Field(0.9, ge=0.5, le=0.99, description="Coverage of the CLV intervals")
+    interval_draws: int = Field(200, ge=20, le=5000, description="Parameter draws for the CLV intervals")
+    value: Literal["gross_margin", "revenue"] = Field(
+        "gross_margin", description="What a purchase is worth: gross_margin (profit, the seed's definition) or revenue")
+    model: Literal["bgnbd", "paretonbd"] = Field("bgnbd", description="Purchase model")
+    seed: int = Field(2026, ge=0, description="Random seed for intervals (runs are reproducible)")
+
+
+class HistorySettings(Settings):
+    months: int = Field(24, ge=13, le=60, description="Month ends of history computed in one pass (models "
+                                                      "refitted at each), for trends and the pay backtest")
+
+
+class TierSettings(Settings):
+    method: Literal["kmeans", "gmm", "value_share"] = Field(
+        "kmeans", description="How customers are tiered: kmeans or gmm (clusters of CLV, P(alive), frequency, "
+                              "margin per purchase, tenure) or value_share (A = the customers holding the top "
+                              "share of CLV)")
+    labels: Labels = Field(["A", "B", "C"], description="Tier names, most valuable first (their number is the "
+                                                        "number of tiers)")
+    value_shares: Shares = Field([0.7, 0.2, 0.1], description="value_share method: the share of total CLV each "
+                                                              "tier holds, most valuable first (sums to 1)")
+    transform: Literal["signed_log1p", "quantile"] = Field(
+        "signed_log1p", description="Transform of the skewed features before scaling")
+    refit: Literal["monthly", "yearly", "never"] = Field(
+        "yearly", description="When the tier model is refitted: monthly, yearly (in refit_month) or never "
+                              "(fitted once, or model_file)")
+    refit_month: int = Field(1, ge=1, le=12, description="Month of the year the tier model is refitted (refit: yearly)")
+    model_file: Text | None = Field(None, description="A tier model (JSON, as saved in data/tier_model.json) to "
+                                                      "use instead of fitting one (refit: never)")
+    hysteresis: float = Field(0.25, ge=0.0, le=2.0, description="A customer changes tier only when it is past the "
+                                                                "boundary by this margin (scaled feature units; share "
+                                                                "of the cut for value_share; probability for gmm)")
+    n_init: int = Field(10, ge=1, le=100, description="KMeans restarts")
+    seed: int = Field(2026, ge=0, description="Random seed of the tier model")
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        problems = []
+        if self.method == "value_share" and len(self.labels) != len(self.value_shares):
+            problems.append(Problem("value_shares", f"needs one share per tier label ({len(self.labels)}: "
+                                                    f"{', '.join(self.labels)}), got {len(self.value_shares)}"))
+        if self.refit != "never" and self.model_file:
+            problems.append(Problem("model_file", "a fixed tier model needs tiers.refit: never, got "
+                                                  f"refit: {self.refit}"))
+        if problems:
+            raise settings.Problems(problems)
+        return self
+
+
+class KpiSettings(Settings):
+    nps_min_responses: int = Field(30, ge=1, le=10000, description="Fewer NPS responses than this: the NPS is "
+                                                                   "flagged as unreliable")
+    lifespan_cap_months: int = Field(120, ge=12, le=600, description="Expected remaining lifetime is counted up "
+                                                                     "to this many months")
+    health_weights: HealthWeights = Field(
+        {"regularity": 0.3, "complaints": 0.2, "receivables": 0.3, "nps": 0.2},
+        description="Weights of the customer health score's parts (regularity, complaints, receivables, nps)")
+    handover_months: int = Field(6, ge=1, le=24, description="Value kept after a handover: book CLV this many "
+                                                             "months after against at the handover")
+
+
+class PaySettings(Settings):
+    plans: Text = Field("plans", description="Folder of pay plans (YAML), every one computed and compared")
+    current_plan: Text = Field("commission_revenue", description="Today's plan (the name of a file in the plans "
+                                                                 "folder, without .yaml): the baseline")
+    backtest_months: int = Field(12, ge=1, le=36, description="Months the plans are replayed over, ending with "
+                                                              "the period")
+    switch: Month | None = Field(None, description="First month a new plan applies (YYYY-MM; guarantees count "
+                                                   "from it); empty = the backtest's first month")
+
+
+class PilotSettings(Settings):
+    team: Text | None = Field(None, description="The team that piloted the new plan (empty = no pilot)")
+    switch: Month | None = Field(None, description="First month of the pilot (YYYY-MM)")
+
+    @model_validator(mode="after")
+    def _together(self):
+        if bool(self.team) != bool(self.switch):
+            raise Problem(None, "team and switch go together (both set, or both empty)")
+        return self
+
+
+class ReportSettings(Settings):
+    top_n: int = Field(15, ge=3, le=100, description="Rows in 'top' tables")
+    months_shown: int = Field(24, ge=3, le=120, description="Months of history in trend charts")
+
+
+class CompanySettings(Settings):
+    """``params/company.yaml``: every setting of the workbook."""
+
+    company: Text = Field("Demo Export Co.", description="Company name shown on the reports")
+    reporting_currency: Currency = Field("USD", description="ISO code every amount is converted to")
+    language: Literal["en", "zh"] = Field("en", description="Language of the reports")
+    sources: Text = Field(description="Where the input files are and how their columns map to the data contract")
+    demo: bool = Field(False, description="Build the demo company into the sources folder when it is missing")
+    fx: FxSettings = Field(default_factory=FxSettings)
+    customers: CustomerSettings = Field(default_factory=CustomerSettings)
+    clv: ClvSettings = Field(default_factory=ClvSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
+    tiers: TierSettings = Field(default_factory=TierSettings)
+    kpis: KpiSettings = Field(default_factory=KpiSettings)
+    pay: PaySettings = Field(default_factory=PaySettings)
+    pilot: PilotSettings = Field(default_factory=PilotSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
 
 class Params(dict):
@@ -159,98 +205,9 @@ def _wrap(d: dict) -> Params:
     return out
 
 
-def _check(value, s: Setting, key: str, problems: list[str]):
-    def bad(what):
-        problems.append(f"{key}: must be {what}, got {value!r}")
-
-    if s.kind in ("str", "path", "optional_str", "optional_path"):
-        if not isinstance(value, str) or not value.strip():
-            return bad("a non-empty text")
-    elif s.kind == "optional_month":
-        if not (isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value)):
-            return bad("a month such as 2026-01 (in quotes)")
-    elif s.kind == "labels":
-        if not (isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str) and v.strip() for v in value)
-                and len(set(value)) == len(value)):
-            return bad("a list of two or more distinct names such as [A, B, C]")
-    elif s.kind == "shares":
-        if not (isinstance(value, list) and len(value) >= 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1 for v in value)
-                and abs(sum(value) - 1) < 1e-9):
-            return bad("a list of shares between 0 and 1 that sum to 1, such as [0.7, 0.2, 0.1]")
-    elif s.kind == "weights":
-        if not (isinstance(value, dict) and value and set(value) <= set(s.choices)
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value.values())
-                and sum(value.values()) > 0):
-            return bad("a mapping of " + ", ".join(s.choices) + " to weights >= 0, not all 0")
-    elif s.kind == "currency":
-        if not (isinstance(value, str) and len(value) == 3 and value.isalpha() and value.isupper()):
-            return bad("a 3-letter ISO 4217 code in capitals such as USD, EUR or CNY")
-    elif s.kind == "choice":
-        if value not in s.choices:
-            return bad("one of " + ", ".join(map(str, s.choices)))
-    elif s.kind == "bool":
-        if not isinstance(value, bool):
-            return bad("true or false")
-    elif s.kind in ("int", "float"):
-        ok = isinstance(value, int) if s.kind == "int" else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok:
-            lim = ""
-            if s.min is not None and s.max is not None:
-                lim = f" between {s.min:g} and {s.max:g}"
-            elif s.min is not None:
-                lim = f" >= {s.min:g}"
-            return bad(("a whole number" if s.kind == "int" else "a number") + lim)
-        if (s.min is not None and value < s.min) or (s.max is not None and value > s.max):
-            hi = f" and {s.max:g}" if s.max is not None else ""
-            return bad(f"between {s.min:g}{hi}" if s.max is not None else f">= {s.min:g}")
-    return None
-
-
-def validate(raw: dict, schema: dict = SCHEMA, prefix: str = "", problems: list[str] | None = None) -> dict:
-    """Fill defaults and check ``raw`` against ``schema``; returns the completed dict or raises."""
-    top = problems is None
-    problems = [] if problems is None else problems
-    if not isinstance(raw, dict):
-        problems.append(f"{prefix.rstrip('.') or 'the file'}: must be a mapping of settings")
-        raw = {}
-    out = {}
-    for key in raw:
-        if key not in schema:
-            known = ", ".join(schema)
-            problems.append(f"{prefix}{key}: unknown setting (known here: {known})")
-    for key, s in schema.items():
-        if isinstance(s, dict):
-            out[key] = validate(raw.get(key) or {}, s, f"{prefix}{key}.", problems)
-            continue
-        if key not in raw or raw[key] is None:
-            if s.required and key not in raw:
-                problems.append(f"{prefix}{key}: required ({s.help})")
-            out[key] = copy.deepcopy(s.default)
-            continue
-        _check(raw[key], s, prefix + key, problems)
-        out[key] = raw[key]
-    if top:
-        problems += _cross_checks(out)
-    if top and problems:
-        raise ParamsError("; ".join(problems))
-    return out
-
-
-def _cross_checks(done: dict) -> list[str]:
-    """Rules that involve two settings."""
-    problems = []
-    tiers = done.get("tiers", {})
-    if tiers.get("method") == "value_share" and len(tiers["labels"]) != len(tiers["value_shares"]):
-        problems.append(f"tiers.value_shares: needs one share per tier label ({len(tiers['labels'])}: "
-                        f"{', '.join(tiers['labels'])}), got {len(tiers['value_shares'])}")
-    if tiers.get("refit") != "never" and tiers.get("model_file"):
-        problems.append("tiers.model_file: a fixed tier model needs tiers.refit: never, got "
-                        f"refit: {tiers['refit']}")
-    pilot = done.get("pilot", {})
-    if bool(pilot.get("team")) != bool(pilot.get("switch")):
-        problems.append("pilot: team and switch go together (both set, or both empty)")
-    return problems
+def validate(raw: dict) -> dict:
+    """Fill defaults and check ``raw`` against :class:`CompanySettings`; the completed dict, or ParamsError."""
+    return settings.validate(raw, CompanySettings).model_dump()
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> Params:
@@ -260,42 +217,17 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> Param
     """
     path = Path(path) if path else DEFAULT_PARAMS
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParamsError("file not found; pass --params with the path to your company.yaml",
-                          file=path) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ParamsError(f"cannot read it ({e.__class__.__name__}: {e})", file=path) from None
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParamsError(f"not valid YAML{where}: {getattr(e, 'problem', e)}", file=path) from None
-    if overrides:
-        raw = _merge(raw if isinstance(raw, dict) else {}, overrides)
-    try:
-        done = validate(raw)
+        model = settings.load_model(path, CompanySettings, overrides=overrides)
     except ParamsError as e:
-        raise ParamsError(str(e), file=path) from None
-    params = _wrap(done)
+        if str(e) == f"{path}: file not found":
+            raise ParamsError("file not found; pass --params with the path to your company.yaml",
+                              file=path) from None
+        raise
+    params = _wrap(model.model_dump())
     params.file = path.resolve()
     return params
 
 
-def _merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for k, v in extra.items():
-        out[k] = _merge(out.get(k) or {}, v) if isinstance(v, dict) else v
-    return out
-
-
-def describe(schema: dict = SCHEMA, prefix: str = "") -> list[tuple[str, str, str]]:
+def describe() -> list[tuple[str, str, str]]:
     """(key, default, help) for every setting — used by the README's settings table and `clvlib params`."""
-    rows = []
-    for key, s in schema.items():
-        if isinstance(s, dict):
-            rows += describe(s, f"{prefix}{key}.")
-        else:
-            rows.append((prefix + key, repr(s.default), s.help))
-    return rows
+    return [(key, default, help_) for key, _type, default, help_ in settings.describe(CompanySettings)]

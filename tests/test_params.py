@@ -64,3 +64,34 @@ def test_overrides_are_validated_too(tmp_path):
     with pytest.raises(ParamsError, match="clv.interval_level"):
         params.load(DEFAULT_PARAMS, overrides={"clv": {"interval_level": 2}})
     assert params.load(DEFAULT_PARAMS, overrides={"language": "zh"}).language == "zh"
+
+
+def test_misspelled_key_suggests_the_right_one(tmp_path):
+    with pytest.raises(ParamsError, match=r"clv.horizn_months: unknown setting \(did you mean horizon_months\?"):
+        params.load(write(tmp_path, "sources: s.yaml\nclv:\n  horizn_months: 3\n"))
+
+
+def test_empty_keys_take_their_defaults(tmp_path):
+    p = params.load(write(tmp_path, "sources: s.yaml\nclv:\n  horizon_months:\npay:\n  switch:\n"))
+    assert p.clv.horizon_months == 12 and p.pay.switch is None
+
+
+def test_a_key_yaml_reads_as_true_is_named(tmp_path):
+    with pytest.raises(ParamsError, match=r"report: a key YAML reads as True, not as a name .*write it in quotes"):
+        params.load(write(tmp_path, "sources: s.yaml\nreport:\n  on: 3\n"))
+
+
+def test_cross_checks_name_their_key(tmp_path):
+    with pytest.raises(ParamsError) as e:
+        params.load(write(tmp_path, "sources: s.yaml\ntiers:\n  method: value_share\n  labels: [A, B]\n"
+                                    "pilot:\n  team: Europe\n"))
+    msg = str(e.value)
+    assert "tiers.value_shares: needs one share per tier label (2: A, B), got 3" in msg
+    assert "pilot: team and switch go together" in msg and "\n" not in msg
+
+
+def test_every_setting_is_described():
+    rows = params.describe()
+    keys = [k for k, _d, _h in rows]
+    assert "clv.horizon_months" in keys and "pay.current_plan" in keys and "tiers.labels" in keys
+    assert all(h for _k, _d, h in rows) and len(keys) == len(set(keys))

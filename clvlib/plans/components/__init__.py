@@ -1,0 +1,1 @@
+"""One module per plan component; each has ``base`` (rate-independent, built once) and ``price``."""
