@@ -2,7 +2,9 @@
 
 Each input — a CRM export, an ERP invoice list, the demo company — is read, its columns mapped to the
 names below, and each row checked against these declarations. A row that breaks one is quarantined
-with the reason; it is never silently dropped or repaired. ``docs/data-contract.md`` is generated from
+with the reason; it is never silently dropped. A value that is filled in or corrected on load (an
+empty optional cell given its default, a missing rep credited to the account's owner) is listed in the
+repairs (``repairs.csv``) with the rule, the value before and after: it is never silently repaired. ``docs/data-contract.md`` is generated from
 this module (``clvlib contract --markdown``), so the two cannot drift apart.
 
 Column kinds
@@ -34,6 +36,15 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    """``column`` names a row of ``table`` (by that table's key): a row whose value is not there is
+    quarantined ("unknown customer"). ``what`` is the word the reasons use (customer, rep, order)."""
+    column: str
+    table: str
+    what: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     description: str
@@ -41,6 +52,8 @@ class Table:
     key: tuple[str, ...] = ()
     required: bool = True
     derived: tuple[Column, ...] = field(default_factory=tuple)
+    refs: tuple[ForeignKey, ...] = ()
+    uses: tuple[str, ...] = ()       # other tables its checks read (orders are converted with fx_rates)
 
     @property
     def column_names(self) -> list[str]:
@@ -71,7 +84,9 @@ ORDERS = Table(
         Column("order_date", "date", description="Invoice / order date; the date used for FX and periods"),
         Column("customer_id", "id", description="Buying customer (customers.customer_id)"),
         Column("rep_id", "id", required=False,
-               description="Rep who booked it; empty = the customer's owner on the order date"),
+               description="Rep who booked it; empty = the customer's owner on the order date (filled in on "
+                           "load for booked documents without split credit, and listed in repairs.csv; a "
+                           "shared account's owners get split credit by their shares)"),
         Column("currency", "code", description="ISO 4217 code of amount and costs"),
         Column("amount", "money", description="Net revenue; negative for credit notes"),
         Column("cost_of_goods", "money", required=False, default=0.0,
@@ -101,6 +116,8 @@ ORDERS = Table(
         Column("source_file", "text", description="File the row came from"),
         Column("source_row", "int", description="Line of that file (header = line 1)"),
     ),
+    refs=(ForeignKey("customer_id", "customers", "customer"), ForeignKey("rep_id", "reps", "rep")),
+    uses=("fx_rates",),
 )
 
 ORDER_SPLITS = Table(
@@ -114,6 +131,12 @@ ORDER_SPLITS = Table(
     ),
     key=("order_id", "rep_id"),
     required=False,
+    derived=(
+        Column("origin", "code", description="'file' for a line read from the split file; 'owners' for a line "
+                                             "added on load for a booked order without a rep on a shared "
+                                             "account (its owners' shares; listed in repairs.csv)"),
+    ),
+    refs=(ForeignKey("order_id", "orders", "order"), ForeignKey("rep_id", "reps", "rep")),
 )
 
 CUSTOMERS = Table(
@@ -148,7 +171,8 @@ REPS = Table(
 OWNERSHIP = Table(
     "ownership",
     "Who owns each customer account over time: handovers close one row and open the next; split "
-    "ownership gives two rows with shares summing to 1.",
+    "ownership gives two rows with shares summing to 1. The shares of a customer's owners on any one day "
+    "must not sum to more than 1 (such rows are quarantined).",
     (
         Column("customer_id", "id"),
         Column("rep_id", "id"),
@@ -157,6 +181,7 @@ OWNERSHIP = Table(
         Column("valid_to", "date", required=False, description="Last day (inclusive); empty = open"),
     ),
     key=("customer_id", "rep_id", "valid_from"),
+    refs=(ForeignKey("customer_id", "customers", "customer"), ForeignKey("rep_id", "reps", "rep")),
 )
 
 NPS = Table(
@@ -168,6 +193,7 @@ NPS = Table(
         Column("score", "int", min=0, max=10, description="0-10: 9-10 promoter, 0-6 detractor"),
     ),
     required=False,
+    refs=(ForeignKey("customer_id", "customers", "customer"),),
 )
 
 COMPLAINTS = Table(
@@ -180,6 +206,7 @@ COMPLAINTS = Table(
         Column("order_id", "id", required=False),
     ),
     required=False,
+    refs=(ForeignKey("customer_id", "customers", "customer"),),
 )
 
 FX_RATES = Table(
@@ -196,6 +223,19 @@ FX_RATES = Table(
 
 TABLES: dict[str, Table] = {t.name: t for t in
                             (ORDERS, ORDER_SPLITS, CUSTOMERS, REPS, OWNERSHIP, NPS, COMPLAINTS, FX_RATES)}
+
+
+def load_order() -> list[str]:
+    """The tables in the order their links can be checked: every table after the tables it refers to
+    or uses (declaration order otherwise)."""
+    done: list[str] = []
+    todo = list(TABLES)
+    while todo:
+        ready = next(n for n in todo if all(p in done or p == n for p in [r.table for r in TABLES[n].refs]
+                                            + list(TABLES[n].uses)))
+        done.append(ready)
+        todo.remove(ready)
+    return done
 
 
 def table(name: str) -> Table:
@@ -216,6 +256,9 @@ def markdown() -> str:
         out += [f"## {t.name}" + ("" if t.required else " (optional)"), "", t.description, ""]
         if t.key:
             out += [f"Key: {', '.join(t.key)}", ""]
+        if t.refs:
+            out += ["References: " + ", ".join(f"{r.column} → {r.table}.{TABLES[r.table].key[0]}" for r in t.refs),
+                    ""]
         out += ["| column | kind | required | rule | meaning |", "|---|---|---|---|---|"]
         for c in t.columns:
             rule = []

@@ -45,6 +45,9 @@ SCHEMA: dict[str, Any] = {
                                 min=0, max=366),
         "strict": Setting("bool", False, "Stop the run on an unknown currency or missing rate instead "
                                          "of quarantining the row"),
+        "plausibility": Setting("choice", "stop", "Rates that look inverted or mis-scaled (a currency's orders "
+                                                  "orders of magnitude off): stop the run, warn in the notes, or "
+                                                  "off", choices=("stop", "warn", "off")),
     },
     "customers": {
         "lost_after_days": Setting("int", 365, "A customer with no order for this long counts as lost",

@@ -138,7 +138,11 @@ def test_hubspot_mapping(hs):
     assert o.loc["9001", "amount_rc"] == pytest.approx(16350.0)          # EUR at 1.09, the day before
     assert o.loc["9002", "amount"] == 2500.0                               # "$2,500.00"
     assert o.loc["9009", "amount"] == -500.0 and o.loc["9009", "doc_type"] == "credit_note"
-    assert o["rep_id"].isna().sum() == 1                                   # 9011 has no owner: allowed
+    # 9011 has no deal owner: credited to the company's owner on its close date, and on record as a repair
+    assert o.loc["9011", "rep_id"] == "john.smith@example.com" and o["rep_id"].notna().all()
+    r = hs.repairs.set_index(["source_file", "source_row", "column"])
+    assert r.loc[("all-deals.csv", 13, "rep_id"), "rule"] == "rep_from_owner"
+    assert r.loc[("all-deals.csv", 13, "rep_id"), "value_after"] == "john.smith@example.com"
     reps = hs.tables["reps"].set_index("name")
     assert str(reps.loc["John Smith", "hire_date"].date()) == "2021-02-03"  # declared dmy: 3 February
     own = hs.tables["ownership"]
