@@ -140,7 +140,7 @@ def read_table(ts: TableSource, notes: list[str] | None = None):
                                 f"{ts.table} in the sources file, or write it as {{header: ..., optional: true}}",
                                 file=path, column=cands[0])
             if ts.explicit(canon):
-                default = "empty" if col.default is None else f"{col.default}"
+                default = "empty" if col.default is None else reasons.shown(col.default)
                 notes.append(reasons.note("column_absent", table=ts.table, file=path.name, header=what,
                                           column=canon, default=default))
         out = pd.DataFrame(cols, index=df.index)
@@ -341,8 +341,11 @@ class _Intake:
         o = self.canon["orders"]
         splits = self.alive("order_splits") if "order_splits" in self.canon else _empty(contract.ORDER_SPLITS)
         own = self.alive("ownership") if "ownership" in self.canon else _empty(contract.OWNERSHIP)
-        self.added = credit.reps_from_owners(o, self.q, self.repairs, splits, own)
+        first = credit.reps_from_owners(o, self.q, self.repairs, splits, own)
         credit.credit_notes_follow(o, self.q, self.repairs, self.notes)
+        splits = pd.concat([splits[credit.SPLIT_COLUMNS], first[credit.SPLIT_COLUMNS]], ignore_index=True)
+        then = credit.reps_from_owners(o, self.q, self.repairs, splits, own, following=True)
+        self.added = pd.concat([first, then], ignore_index=True) if len(then) else first
         if "order_splits" in self.canon:
             s = self.canon["order_splits"]
             link(s, self.raws["order_splits"], "order_splits", "order_id", self.ids("orders"), self.q, "order",

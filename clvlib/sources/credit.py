@@ -30,15 +30,20 @@ def _follows_an_invoice(o: pd.DataFrame) -> np.ndarray:
 
 
 def reps_from_owners(o: pd.DataFrame, q: Quarantine, repairs: Repairs, splits: pd.DataFrame,
-                     ownership: pd.DataFrame) -> pd.DataFrame:
+                     ownership: pd.DataFrame, *, following: bool = False) -> pd.DataFrame:
     """Fill ``rep_id`` of booked orders without rep and split credit from the account's owners.
 
-    ``splits`` and ``ownership`` are the accepted rows. Changes ``o`` in place; returns the split-credit
-    lines added for shared accounts (order_id, rep_id, share, and the order's ``_file``/``_row``).
+    ``splits`` and ``ownership`` are the accepted rows. ``following``: False — the orders that do not
+    follow an original invoice (run this first); True — credit notes that follow one and still have no
+    rep after taking the invoice's (an invoice that is not booked has none). Changes ``o`` in place;
+    returns the split-credit lines added for shared accounts (order_id, rep_id, share, the order's
+    ``_file``/``_row``).
     """
     live = ~o.index.isin(q.positions("orders"))
+    follows = _follows_an_invoice(o)
+    key = pd.Series(np.where(follows, o["original_order_id"].astype(object), o["order_id"].astype(object)))
     need = (live & (o["status"] == "booked").fillna(False).to_numpy(dtype=bool) & o["rep_id"].isna().to_numpy()
-            & ~_follows_an_invoice(o) & ~isin(o["order_id"], splits["order_id"].dropna())
+            & (follows if following else ~follows) & ~isin(key, splits["order_id"].dropna())
             & o["customer_id"].notna().to_numpy() & o["order_date"].notna().to_numpy())
     if not need.any():
         return pd.DataFrame(columns=SPLIT_COLUMNS + [FILE, ROW])

@@ -42,8 +42,8 @@ QUARANTINE = {
     "leave_before_hire": "leave_date is before hire_date",
     "valid_to_before_from": "valid_to is before valid_from",
     "duplicate_row": "exact duplicate of {where} (collapsed to one)",
-    "conflicting_duplicate": "conflicting rows share the same {key} ({where}); none is used until the source is "
-                             "corrected",
+    "conflicting_duplicate": "conflicting rows share the same {key_column} ({where}); none is used until the source "
+                             "is corrected",
     "split_not_one": "shares of order {order} sum to {total}, not 1; the order is credited to its own rep instead",
     "split_line_set_aside": "another line of the split of order {order} ({where}) was set aside, so the shares left "
                             "sum to {total}; the order is credited to its own rep instead",
@@ -153,6 +153,8 @@ def render(template: str, args: dict):
 
 def args_json(key: str, args: dict):
     """The JSON object ``{"key": key, name: value ...}`` for each row (scalar or object array)."""
+    if "key" in args:
+        raise ValueError("a reason's values cannot be named 'key' (it names the template)")
     vals = {k: _text(v) for k, v in args.items()}
     head = '{"key": ' + json.dumps(key)
     if not any(isinstance(v, np.ndarray) for v in vals.values()):
@@ -188,6 +190,11 @@ class Note(str):
         self = super().__new__(cls, render(NOTE[key], args))
         self.key, self.args = key, {k: _text(v) for k, v in args.items()}
         return self
+
+
+def shown(value) -> str:
+    """A contract default or constant as a person writes it: 0 (not 0.0), 1, booked."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def note(key: str, **args) -> Note:

@@ -252,7 +252,7 @@ def to_canonical(table: contract.Table, raw: pd.DataFrame, source, q: Quarantine
     if defaulted and notes is not None:
         notes.append(reasons.note("columns_defaulted", table=table.name,
                                   columns=", ".join(c.name for c in defaulted),
-                                  defaults=", ".join(f"{c.name} {c.default}" for c in defaulted)))
+                                  defaults=", ".join(f"{c.name} {reasons.shown(c.default)}" for c in defaulted)))
     _contract_rules(table, out, raw, source, q, unreadable)
     if consume:
         for c in [c for c in table.column_names if c in raw.columns]:
@@ -313,7 +313,7 @@ def _column(table: str, col: contract.Column, raw: pd.DataFrame, source, q: Quar
     if not col.required and col.default is not None and col.kind != "date":
         empty = values.isna().to_numpy() & ~bad & ~unreadable.get(col.name, np.zeros(n, bool))
         if not constant and empty.any():
-            repairs.add(table, raw, empty, col.name, "default_filled", before="", after=f"{col.default}")
+            repairs.add(table, raw, empty, col.name, "default_filled", before="", after=reasons.shown(col.default))
         values = values.fillna(col.default)
     return values
 
@@ -500,7 +500,7 @@ def duplicates(table: contract.Table, canon: pd.DataFrame, raw: pd.DataFrame, q:
         where = pd.Series("", index=canon.index, dtype=object)
         where[idx] = (("" if several else "rows ") + listed).to_numpy()
         q.add(table.name, raw, canon.index.isin(idx), table.key[0], "conflicting_duplicate",
-              {"key": "/".join(table.key), "where": where}, value=canon[table.key[0]], rule="conflicting_duplicate")
+              {"key_column": "/".join(table.key), "where": where}, value=canon[table.key[0]], rule="conflicting_duplicate")
 
 
 def _collapse(table: contract.Table, canon: pd.DataFrame, raw: pd.DataFrame, c: pd.DataFrame, exact: pd.Series,
