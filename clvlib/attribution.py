@@ -77,8 +77,9 @@ def credit_lines(orders: pd.DataFrame, splits: pd.DataFrame, ownership: pd.DataF
     -------
     DataFrame
         order_id, rep_id, share, basis — ``basis`` is ``split`` (the order's split credit) or ``booking``
-        (its rep_id, share 1). A credit note is credited like the invoice it corrects. Shares of each
-        order sum to 1.
+        (its rep_id, share 1). A credit note is credited like the invoice it corrects: by that invoice's
+        split credit when it has one, else by its own split lines or rep_id (on load it took the
+        invoice's rep). Shares of each order sum to 1.
 
     Raises
     ------
@@ -94,10 +95,10 @@ def credit_lines(orders: pd.DataFrame, splits: pd.DataFrame, ownership: pd.DataF
     [['B', 'R1', 0.6, 'split'], ['B', 'R2', 0.4, 'split'], ['K', 'R1', 0.6, 'split'], ['K', 'R2', 0.4, 'split'], ['A', 'R1', 1.0, 'booking']]
     """
     o = orders[["order_id", "rep_id", "doc_type", "original_order_id"]].copy()
-    o["credit_key"] = o["order_id"]                  # a credit note is credited like the invoice it corrects
-    cn = (o["doc_type"] == "credit_note") & o["original_order_id"].notna()
-    o.loc[cn, "credit_key"] = o.loc[cn, "original_order_id"]
     s = splits[["order_id", "rep_id", "share"]].rename(columns={"order_id": "credit_key"})
+    o["credit_key"] = o["order_id"]                  # a credit note is credited like the invoice it corrects
+    cn = (o["doc_type"] == "credit_note") & o["original_order_id"].isin(s["credit_key"])
+    o.loc[cn, "credit_key"] = o.loc[cn, "original_order_id"]
     split = o["credit_key"].isin(s["credit_key"])
     a = o.loc[split, ["order_id", "credit_key"]].merge(s, on="credit_key")[["order_id", "rep_id", "share"]]
     rest = o[~split]

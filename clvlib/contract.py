@@ -4,8 +4,10 @@ Each input — a CRM export, an ERP invoice list, the demo company — is read, 
 names below, and each row checked against these declarations. A row that breaks one is quarantined
 with the reason; it is never silently dropped. A value that is filled in or corrected on load (an
 empty optional cell given its default, a missing rep credited to the account's owner) is listed in the
-repairs (``repairs.csv``) with the rule, the value before and after: it is never silently repaired. ``docs/data-contract.md`` is generated from
-this module (``clvlib contract --markdown``), so the two cannot drift apart.
+repairs (``repairs.csv``) with the rule, the value before and after: it is never silently repaired.
+The links between tables are declared here too (``ForeignKey``), and the order they are checked in
+follows from them (``load_order``). ``docs/data-contract.md`` is generated from this module
+(``clvlib contract --markdown``), so the two cannot drift apart.
 
 Column kinds
 ------------
@@ -123,7 +125,7 @@ ORDERS = Table(
 ORDER_SPLITS = Table(
     "order_splits",
     "Split credit: an order's credit shared between reps. Shares of one order must sum to 1. Orders "
-    "without splits credit their rep_id (or the owner) in full.",
+    "without splits credit their rep_id in full (an empty rep_id is the account's owner's, filled in on load).",
     (
         Column("order_id", "id"),
         Column("rep_id", "id"),
@@ -251,7 +253,11 @@ def markdown() -> str:
            "Generated from `clvlib/contract.py` by `clvlib contract --markdown`; do not edit by hand.", "",
            "Every source is mapped into these tables (see `params/sources/`). Required columns must be "
            "present in the mapped file or the run stops with one line naming the file and column; rows "
-           "that break a rule are quarantined with a reason (`reports/<period>/data/quarantine.csv`).", ""]
+           "that break a rule are quarantined with a reason (`reports/<period>/data/quarantine.csv`). A "
+           "value that is not taken as given — an empty optional cell given its default, an order without a "
+           "rep credited to the account's owner on the order date, a credit note given its invoice's "
+           "customer and rep — is listed with its rule and the value before and after "
+           "(`reports/<period>/data/repairs.csv`).", ""]
     for t in TABLES.values():
         out += [f"## {t.name}" + ("" if t.required else " (optional)"), "", t.description, ""]
         if t.key:

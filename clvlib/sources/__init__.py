@@ -410,13 +410,14 @@ def fx_doubt_message(d: money.FxDoubt, rc: str, fts: TableSource | None, sources
         lo, hi = d.expected
         fix = (f"remove `invert: [rate]` from {where} (the table is already in {base} per unit)" if inverted else
                f"add `invert: [rate]` to {where} (the table quotes units per {base})")
-        return f"the FX rates for {d.currency} look inverted: {found}, but 1 {d.currency} is worth {lo:.3g}–{hi:.3g} " \
-               f"{rc}{shown} — {fix}"
+        return (f"the FX rates for {d.currency} look inverted: {found}, but 1 {d.currency} has been worth "
+                f"{lo:.3g}–{hi:.3g} {rc} since 2000{shown} — {fix}")
     if d.kind == "scale":
         lo, hi = d.expected
         times = d.median_rate / hi if d.median_rate > hi else lo / d.median_rate
         return (f"the FX rates for {d.currency} look mis-scaled: {found}, about {times:,.0f}× "
-                f"{'more' if d.median_rate > hi else 'less'} than 1 {d.currency} is worth ({lo:.3g}–{hi:.3g} {rc})"
+                f"{'more' if d.median_rate > hi else 'less'} than 1 {d.currency} has been worth since 2000 "
+                f"({lo:.3g}–{hi:.3g} {rc})"
                 f"{shown} — check `base:` (now {base}: the rates are read as {base} per unit), `scale:` (e.g. "
                 f"`scale: {{rate: 0.01}}` for rates per 100 units) and `invert:` in {where}")
     ratio = d.median_order / d.others_order

@@ -55,6 +55,8 @@ def reps_from_owners(o: pd.DataFrame, q: Quarantine, repairs: Repairs, splits: p
     q.add("orders", o, nobody, "rep_id", "no_rep_no_owner", {"customer": o["customer_id"], "date": date},
           value=o["rep_id"], rule="no_owner")
     m = m[m["rep_id"].notna()].copy()
+    if m.empty:
+        return pd.DataFrame(columns=SPLIT_COLUMNS + [FILE, ROW])
     m["share"] = m["share"].fillna(1.0)
     m["share"] = m["share"] / m.groupby("_pos")["share"].transform("sum")
     m = m.sort_values(["_pos", "share", "rep_id"], ascending=[True, False, True], kind="stable")

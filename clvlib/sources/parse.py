@@ -308,8 +308,8 @@ def _day_month(t: pd.Series, m: pd.DataFrame, order: str, n_filled: int, why: di
 def _column_order(t: pd.Series, a: pd.Series, b: pd.Series, n_filled: int, why: dict | None):
     """("dmy" | "mdy", rows to read) for a column whose order is not declared.
 
-    Values with a part above 12 decide. A few values against a clear majority (at most one in ten, and
-    fewer than the majority) are left unread with a reason; so are a few undecidable values (05/03/2024)
+    Values with a part above 12 decide. A few values against a clear majority (at most one in ten — or a
+    single one against at least three) are left unread with a reason; so are a few undecidable values (05/03/2024)
     in a column of other forms. Otherwise the column cannot be read safely: ``AmbiguousDates``.
     """
     possible = (a <= 31) & (b <= 31) & ~((a > 12) & (b > 12))     # 13/13/2024 is no date at all
@@ -318,7 +318,7 @@ def _column_order(t: pd.Series, a: pd.Series, b: pd.Series, n_filled: int, why: 
     if day_first.any() and month_first.any():
         major, minor = (day_first, month_first) if day_first.sum() >= month_first.sum() else (month_first, day_first)
         n_major, n_minor = int(major.sum()), int(minor.sum())
-        if not (n_minor < n_major and n_minor <= max(1, n_major // 10)):
+        if not (n_major >= 3 * n_minor and n_minor <= max(1, n_major // 10)):
             ex = day_first.idxmax() if day_first.sum() <= month_first.sum() else month_first.idxmax()
             raise AmbiguousDates(
                 f"dates mix day-first and month-first forms (e.g. '{t[day_first.idxmax()]}' and "

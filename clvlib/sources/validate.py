@@ -465,6 +465,18 @@ def _where(frame: pd.DataFrame, index) -> pd.Series:
     return "row " + rows
 
 
+def _rows_listed(frame: pd.DataFrame, index: np.ndarray, groups: np.ndarray) -> pd.Series:
+    """group -> 'rows 2, 3' (one file) or 'a.csv row 2, b.csv row 7' (several), for rows of ``frame``."""
+    several = frame[FILE].nunique() > 1
+    rows = frame.loc[index, ROW].astype("int64").astype(str)
+    label = (frame.loc[index, FILE].astype(str) + " row " + rows) if several else rows
+    listed = pd.Series(label.to_numpy(), index=index).groupby(groups).agg(", ".join)
+    if several:
+        return listed
+    n = pd.Series(groups).groupby(groups).size().reindex(listed.index)
+    return pd.Series(np.where(n.to_numpy() > 1, "rows ", "row "), index=listed.index) + listed
+
+
 def duplicates(table: contract.Table, canon: pd.DataFrame, raw: pd.DataFrame, q: Quarantine,
                repairs: Repairs | None = None):
     """Exact duplicates collapse to the first copy; same key with different values: all quarantined.
@@ -517,10 +529,7 @@ def _collapse(table: contract.Table, canon: pd.DataFrame, raw: pd.DataFrame, c: 
         return
     copies = first.groupby(first.to_numpy()).size()
     kept = copies.index.to_numpy()
-    several = canon[FILE].nunique() > 1
-    label = _where(canon, c.index) if several else canon.loc[c.index, ROW].astype("int64").astype(str)
-    listed = label.groupby(first.to_numpy()).agg(", ".join)
-    listed = listed if several else "rows " + listed
+    listed = _rows_listed(canon, c.index.to_numpy(), first.to_numpy())
     n = pd.Series(0, index=canon.index)
     n[kept] = copies.to_numpy()
     shown = pd.Series("", index=canon.index, dtype=object)
@@ -573,9 +582,8 @@ def ownership_overlaps(own: pd.DataFrame, raw: pd.DataFrame, q: Quarantine):
     over = total[total > 1 + 1e-9]
     if over.empty:
         return
-    hit = p[p["_at"].isin(over.index)].sort_values(["valid_from", "_at"], kind="stable")
-    where = _where(own, hit["_row"].to_numpy())
-    listed = pd.Series(where.to_numpy(), index=hit.index).groupby(hit["_at"].to_numpy()).agg(", ".join)
+    hit = p[p["_at"].isin(over.index)].sort_values(["valid_from", "_at", "_row"], kind="stable")
+    listed = _rows_listed(own, hit["_row"].to_numpy(), hit["_at"].to_numpy())
     first = hit.drop_duplicates("_row")                        # each row: the first day it is over 1
     at = first["_at"].to_numpy()
     args = {"customer": pd.Series(own.loc[at, "customer_id"].to_numpy(), index=first["_row"].to_numpy()),
