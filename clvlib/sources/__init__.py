@@ -34,8 +34,8 @@ from clvlib.sources.readers import FIELDS, FILE, FORMULA, HEADER, PROBLEM, ROW, 
 from clvlib.sources.reasons import Note
 from clvlib.sources.repairs import RULES as REPAIR_RULES, Repairs, summary as repair_summary
 from clvlib.sources.spec import NAME_LOOKUPS, Sources, TableSource, load_sources, norm
-from clvlib.sources.validate import (RAW_TEXT, Quarantine, duplicates, link, ownership_overlaps, resolve_names,
-                                     set_aside_where, split_sums, to_canonical)
+from clvlib.sources.validate import (RAW_TEXT, Quarantine, duplicates, isin, link, ownership_overlaps,
+                                     resolve_names, set_aside_where, split_sums, to_canonical)
 
 NAME_FLAG = "_byname:"
 
@@ -222,6 +222,7 @@ class _Intake:
         self.headers: dict[str, dict] = {}
         self.named: dict[tuple[str, str], np.ndarray] = {}
         self.added = pd.DataFrame(columns=credit.SPLIT_COLUMNS)
+        self._memo: dict[tuple, tuple] = {}
 
     def read(self):
         for name, tdef in contract.TABLES.items():
@@ -238,12 +239,22 @@ class _Intake:
 
     def ids(self, name: str) -> pd.Index:
         """The ids (first key column) of the accepted rows of a table, so far."""
-        col = self.canon[name][contract.TABLES[name].key[0]]
-        return pd.Index(col[~self.canon[name].index.isin(self.q.positions(name))].dropna().unique())
+        def find():
+            col = self.canon[name][contract.TABLES[name].key[0]]
+            return pd.Index(col[~self.canon[name].index.isin(self.q.positions(name))].dropna().unique())
+        return self._while_unchanged(("ids", name), find)
 
     def gone(self, name: str) -> pd.Series:
         """id -> where, for the ids of a table whose rows were all set aside, so far."""
-        return set_aside_where(self.canon[name], self.q.positions(name), contract.TABLES[name].key[0])
+        return self._while_unchanged(("gone", name), lambda: set_aside_where(
+            self.canon[name], self.q.positions(name), contract.TABLES[name].key[0]))
+
+    def _while_unchanged(self, key: tuple, make):
+        """``make()``, computed again only once more rows have been quarantined."""
+        seen = len(self.q._parts)
+        if self._memo.get(key, (None,))[0] != seen:
+            self._memo[key] = (seen, make())
+        return self._memo[key][1]
 
     def check_keys(self):
         """Duplicates (parents first: they decide which customers and reps exist), then names -> ids."""
@@ -339,6 +350,7 @@ class _Intake:
         if "orders" not in self.canon:
             return
         o = self.canon["orders"]
+        before = self.q.positions("orders")
         splits = self.alive("order_splits") if "order_splits" in self.canon else _empty(contract.ORDER_SPLITS)
         own = self.alive("ownership") if "ownership" in self.canon else _empty(contract.OWNERSHIP)
         first = credit.reps_from_owners(o, self.q, self.repairs, splits, own)
@@ -346,10 +358,13 @@ class _Intake:
         splits = pd.concat([splits[credit.SPLIT_COLUMNS], first[credit.SPLIT_COLUMNS]], ignore_index=True)
         then = credit.reps_from_owners(o, self.q, self.repairs, splits, own, following=True)
         self.added = pd.concat([first, then], ignore_index=True) if len(then) else first
-        if "order_splits" in self.canon:
+        now_gone = np.setdiff1d(self.q.positions("orders"), before)
+        if len(now_gone) and "order_splits" in self.canon:
             s = self.canon["order_splits"]
-            link(s, self.raws["order_splits"], "order_splits", "order_id", self.ids("orders"), self.q, "order",
-                 set_aside=self.gone("orders"), skip=s.index.isin(self.q.positions("order_splits")))
+            ids = s["order_id"]
+            hit = isin(ids, o.loc[now_gone, "order_id"].dropna()) & ~s.index.isin(self.q.positions("order_splits"))
+            self.q.add("order_splits", self.raws["order_splits"], hit, "order_id", "order_set_aside",
+                       {"id": ids, "where": ids.astype(object).map(self.gone("orders"))}, rule="unknown_order")
 
     # ---------------------------------------------------------------------------------------- result
     def result(self, seconds: float) -> Inputs:

@@ -23,10 +23,16 @@ from clvlib.sources.validate import Quarantine, index_in, isin, set_aside_where
 SPLIT_COLUMNS = ["order_id", "rep_id", "share"]
 
 
-def _follows_an_invoice(o: pd.DataFrame) -> np.ndarray:
-    """Credit notes that name an original document present in the orders (set aside or not)."""
-    cn = (o["doc_type"] == "credit_note").fillna(False).to_numpy(dtype=bool) & o["original_order_id"].notna().to_numpy()
-    return cn & isin(o["original_order_id"], o["order_id"].dropna())
+def _follows_an_invoice(o: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """Credit notes that name an original document present in the orders (set aside or not), among
+    ``rows`` (positions; default all)."""
+    rows = np.arange(len(o)) if rows is None else rows
+    cn = ((o["doc_type"].iloc[rows] == "credit_note").fillna(False).to_numpy(dtype=bool)
+          & o["original_order_id"].iloc[rows].notna().to_numpy())
+    out = np.zeros(len(rows), dtype=bool)
+    if cn.any():
+        out[cn] = isin(o["original_order_id"].iloc[rows[cn]], o["order_id"].dropna())
+    return out
 
 
 def reps_from_owners(o: pd.DataFrame, q: Quarantine, repairs: Repairs, splits: pd.DataFrame,
@@ -39,14 +45,19 @@ def reps_from_owners(o: pd.DataFrame, q: Quarantine, repairs: Repairs, splits: p
     returns the split-credit lines added for shared accounts (order_id, rep_id, share, the order's
     ``_file``/``_row``).
     """
-    live = ~o.index.isin(q.positions("orders"))
-    follows = _follows_an_invoice(o)
-    key = pd.Series(np.where(follows, o["original_order_id"].astype(object), o["order_id"].astype(object)))
-    need = (live & (o["status"] == "booked").fillna(False).to_numpy(dtype=bool) & o["rep_id"].isna().to_numpy()
-            & (follows if following else ~follows) & ~isin(key, splits["order_id"].dropna())
-            & o["customer_id"].notna().to_numpy() & o["order_date"].notna().to_numpy())
+    none = pd.DataFrame(columns=SPLIT_COLUMNS + [FILE, ROW])
+    cand = np.flatnonzero(~o.index.isin(q.positions("orders")) & o["rep_id"].isna().to_numpy()
+                          & (o["status"] == "booked").fillna(False).to_numpy(dtype=bool)
+                          & o["customer_id"].notna().to_numpy() & o["order_date"].notna().to_numpy())
+    if not len(cand):
+        return none
+    follows = _follows_an_invoice(o, cand)
+    key = np.where(follows, o["original_order_id"].iloc[cand].astype(object), o["order_id"].iloc[cand].astype(object))
+    keep = (follows if following else ~follows) & ~isin(pd.Series(key, dtype=object), splits["order_id"].dropna())
+    need = np.zeros(len(o), dtype=bool)
+    need[cand[keep]] = True
     if not need.any():
-        return pd.DataFrame(columns=SPLIT_COLUMNS + [FILE, ROW])
+        return none
     keys = o.loc[need, ["customer_id", "order_date"]].rename(columns={"order_date": "date"})
     own = owners_on(ownership, keys)
     m = keys.rename_axis("_pos").reset_index().merge(own, on=["customer_id", "date"], how="left")
@@ -127,14 +138,20 @@ def credit_notes_follow(o: pd.DataFrame, q: Quarantine, repairs: Repairs, notes:
 
 
 def _take_invoice_credit(o: pd.DataFrame, cn_rows: np.ndarray, inv_rows: np.ndarray, repairs: Repairs):
-    """Copy the customer and rep of each original invoice to its credit notes; a change is a repair."""
-    dst = o.index[cn_rows]
+    """Copy the customer and rep of each original invoice (positions ``inv_rows``) to its credit note
+    (``cn_rows``); each value that changes is a repair."""
     for col in ("customer_id", "rep_id"):
-        new = pd.Series(o[col].iloc[inv_rows].to_numpy(), index=dst)
-        old = o.loc[dst, col]
-        changed = ~((old == new) | (old.isna() & new.isna())).fillna(False).to_numpy(dtype=bool)
-        if changed.any():
-            mask = o.index.isin(dst[changed])
-            repairs.add("orders", o, mask, col, "credit_note_follows_invoice", before=o[col],
-                        after=new.reindex(o.index), args={"order": o["original_order_id"]})
-        o.loc[dst, col] = new.to_numpy()
+        old = o[col].iloc[cn_rows].to_numpy(dtype=object)
+        new = o[col].iloc[inv_rows].to_numpy(dtype=object)
+        gap_old, gap_new = pd.isna(old), pd.isna(new)
+        same = gap_old & gap_new
+        both = ~gap_old & ~gap_new
+        same[both] = (old[both] == new[both]).astype(bool)
+        changed = ~same
+        if not changed.any():
+            continue
+        rows = cn_rows[changed]
+        sub = o[[FILE, ROW, "original_order_id"]].iloc[rows]
+        repairs.add("orders", sub, np.ones(len(rows), dtype=bool), col, "credit_note_follows_invoice",
+                    before=old[changed], after=new[changed], args={"order": sub["original_order_id"]})
+        o.iloc[rows, o.columns.get_loc(col)] = new[changed]

@@ -151,6 +151,17 @@ def render(template: str, args: dict):
     return out
 
 
+def _json_strings(v: np.ndarray) -> np.ndarray:
+    """Each text as a JSON string: each distinct value once, quoted as it is unless it needs escaping."""
+    codes, uniques = pd.factorize(v)
+    u = pd.Series(uniques, dtype=object)
+    enc = ('"' + u + '"').to_numpy(dtype=object, copy=True)
+    risky = u.str.contains(r'["\\\x00-\x1f]', regex=True).fillna(True).to_numpy(dtype=bool)
+    if risky.any():
+        enc[risky] = [json.dumps(x, ensure_ascii=False) for x in u[risky]]
+    return enc[codes] if len(enc) else np.array([], dtype=object)
+
+
 def args_json(key: str, args: dict):
     """The JSON object ``{"key": key, name: value ...}`` for each row (scalar or object array)."""
     if "key" in args:
@@ -162,8 +173,10 @@ def args_json(key: str, args: dict):
     n = next(len(v) for v in vals.values() if isinstance(v, np.ndarray))
     out = np.full(n, head, dtype=object)
     for k, v in vals.items():
-        enc = (pd.Series(v).map(lambda x: json.dumps(x, ensure_ascii=False)).to_numpy(dtype=object)
-               if isinstance(v, np.ndarray) else json.dumps(v, ensure_ascii=False))
+        if isinstance(v, np.ndarray):
+            enc = _json_strings(v)
+        else:
+            enc = json.dumps(v, ensure_ascii=False)
         out = out + f", {json.dumps(k)}: " + enc
     return out + "}"
 
