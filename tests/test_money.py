@@ -132,3 +132,13 @@ def test_an_unknown_currency_is_judged_by_its_converted_order_sizes():
     inverted = [1.0] * 5 + [500.0] * 5             # 250M USD each: 250,000x the others
     assert doubts(rows, ok) == set() and doubts(rows, inverted) == {("KZT", "size")}
     assert doubts(rows[:4] + rows[5:9], inverted[:4] + inverted[5:9]) == set()      # too few orders to judge
+
+
+def test_the_plausibility_setting_is_validated_like_the_others():
+    from clvlib.errors import ParamsError
+    from clvlib.params import validate
+
+    assert validate({"sources": "x.yaml"})["fx"]["plausibility"] == "stop"
+    assert validate({"sources": "x.yaml", "fx": {"plausibility": "warn"}})["fx"]["plausibility"] == "warn"
+    with pytest.raises(ParamsError, match=r"fx\.plausibility: must be one of stop, warn, off, got 'maybe'"):
+        validate({"sources": "x.yaml", "fx": {"plausibility": "maybe"}})
