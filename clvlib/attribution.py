@@ -2,9 +2,11 @@
 
 Two attributions are used in the workbook, and every figure says which:
 
-* **booking** (``credit_lines``) — the reps who made the sale: the order's split credit when its
-  shares are valid, else the order's ``rep_id``, else the customer's owner(s) on the order date. A
-  credit note follows its original invoice. Used for sales, margin and commission.
+* **booking** (``credit_lines``) — the reps who made the sale: the order's split credit when it has
+  one, else the order's ``rep_id``. A credit note follows its original invoice. Used for sales, margin
+  and commission. An order without a rep is credited to the account's owner(s) on the order date
+  already on load (``clvlib.sources.credit``, each one listed in ``repairs.csv``), so the orders table
+  itself names every rep who gets credit.
 * **ownership** (``owners_on`` / ``current_owners``) — who holds the account: the ownership rows valid
   on a date, handovers and shared accounts included. Used for a customer's future value (CLV) and a
   rep's book of customers.
@@ -57,29 +59,54 @@ def primary_owner(owners: pd.DataFrame) -> pd.Series:
     return o.drop_duplicates("customer_id").set_index("customer_id")["rep_id"]
 
 
-def credit_lines(orders: pd.DataFrame, splits: pd.DataFrame, ownership: pd.DataFrame) -> pd.DataFrame:
+def credit_lines(orders: pd.DataFrame, splits: pd.DataFrame, ownership: pd.DataFrame | None = None) -> pd.DataFrame:
     """Booking attribution: one row per (order, rep) with ``share`` and ``basis``.
 
-    ``basis`` is ``split`` (the order's split credit), ``booking`` (its rep_id) or ``owner`` (no rep
-    on the order: the customer's owner(s) on the order date). Shares of each order sum to 1.
+    Parameters
+    ----------
+    orders : DataFrame
+        order_id, rep_id, doc_type, original_order_id (as ``clvlib.sources.load_inputs`` gives them).
+    splits : DataFrame
+        order_id, rep_id, share: split credit, shares of an order summing to 1 (the lines read from the
+        split file, and those added on load for a shared account's orders without a rep).
+    ownership : DataFrame, optional
+        Not used. Kept so that existing calls ``credit_lines(orders, splits, ownership)`` keep working:
+        the owner of an order without a rep is found on load, not here.
+
+    Returns
+    -------
+    DataFrame
+        order_id, rep_id, share, basis — ``basis`` is ``split`` (the order's split credit) or ``booking``
+        (its rep_id, share 1). A credit note is credited like the invoice it corrects: by that invoice's
+        split credit when it has one, else by its own split lines or rep_id (on load it took the
+        invoice's rep). Shares of each order sum to 1.
+
+    Raises
+    ------
+    DataError
+        An order with neither a rep_id nor split credit (orders from ``load_inputs`` always have one).
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"order_id": ["A", "B", "K"], "rep_id": ["R1", None, None],
+    ...                   "doc_type": ["invoice", "invoice", "credit_note"], "original_order_id": [None, None, "B"]})
+    >>> s = pd.DataFrame({"order_id": ["B", "B"], "rep_id": ["R1", "R2"], "share": [0.6, 0.4]})
+    >>> credit_lines(o, s).values.tolist()
+    [['B', 'R1', 0.6, 'split'], ['B', 'R2', 0.4, 'split'], ['K', 'R1', 0.6, 'split'], ['K', 'R2', 0.4, 'split'], ['A', 'R1', 1.0, 'booking']]
     """
-    o = orders[["order_id", "customer_id", "rep_id", "order_date", "doc_type", "original_order_id"]].copy()
-    # a credit note is credited like the invoice it corrects
-    o["credit_key"] = o["order_id"]
-    cn = (o["doc_type"] == "credit_note") & o["original_order_id"].notna()
-    o.loc[cn, "credit_key"] = o.loc[cn, "original_order_id"]
+    o = orders[["order_id", "rep_id", "doc_type", "original_order_id"]].copy()
     s = splits[["order_id", "rep_id", "share"]].rename(columns={"order_id": "credit_key"})
-    with_split = o[o["credit_key"].isin(s["credit_key"])]
-    a = with_split[["order_id", "credit_key"]].merge(s, on="credit_key")[["order_id", "rep_id", "share"]]
-    a["basis"] = "split"
-    rest = o[~o["credit_key"].isin(s["credit_key"])]
-    b = rest[rest["rep_id"].notna()][["order_id", "rep_id"]].assign(share=1.0, basis="booking")
-    no_rep = rest[rest["rep_id"].isna()]
-    parts = [a, b]
-    if len(no_rep):
-        own = owners_on(ownership, no_rep.rename(columns={"order_date": "date"}))
-        c = no_rep.rename(columns={"order_date": "date"})[["order_id", "customer_id", "date"]].merge(
-            own, on=["customer_id", "date"], how="left")
-        c["share"] = c["share"] / c.groupby("order_id")["share"].transform("sum")
-        parts.append(c[["order_id", "rep_id", "share"]].assign(basis="owner"))
-    return pd.concat(parts, ignore_index=True)
+    o["credit_key"] = o["order_id"]                  # a credit note is credited like the invoice it corrects
+    cn = (o["doc_type"] == "credit_note") & o["original_order_id"].isin(s["credit_key"])
+    o.loc[cn, "credit_key"] = o.loc[cn, "original_order_id"]
+    split = o["credit_key"].isin(s["credit_key"])
+    a = o.loc[split, ["order_id", "credit_key"]].merge(s, on="credit_key")[["order_id", "rep_id", "share"]]
+    rest = o[~split]
+    if rest["rep_id"].isna().any():
+        from clvlib.errors import DataError
+
+        oid = rest.loc[rest["rep_id"].isna(), "order_id"].iloc[0]
+        raise DataError(f"order {oid} has neither a rep_id nor split credit; orders read by "
+                        "clvlib.sources.load_inputs always have one — read the inputs again")
+    b = rest[["order_id", "rep_id"]].assign(share=1.0)
+    return pd.concat([a.assign(basis="split"), b.assign(basis="booking")], ignore_index=True)

@@ -47,10 +47,12 @@ def cmd_demo(a) -> int:
 
 
 def cmd_check(a) -> int:
-    """Validate the inputs without running the workbook: counts per table, notes, top reasons.
+    """Validate the inputs without running the workbook: counts per table, notes, repairs, top reasons.
 
     Exit 0 when the data can be used, 2 when it cannot (a required table with no accepted row, no order
-    that counts as booked, or a fatal problem such as a missing file or column — one line, no traceback).
+    that counts as booked, or a fatal problem such as a missing file or column, or implausible FX rates
+    — one line, no traceback). Every value intake changed is counted and named (rule, rows, an example);
+    with ``--quarantine FILE`` the repairs are written beside it (``FILE`` stem + ``-repairs.csv``).
     """
     from clvlib import contract, quality
     from clvlib.params import load
@@ -62,12 +64,21 @@ def cmd_check(a) -> int:
     inp = load_inputs(params)
     counts = quality.counts_frame(inp.counts)
     w = max(len(x) for x in counts["table"])
-    _log(f"{'table':<{w}}  {'read':>10}  {'accepted':>10}  {'set aside':>10}  files")
+    _log(f"{'table':<{w}}  {'read':>10}  {'accepted':>10}  {'set aside':>10}  {'repaired':>10}  files")
     for r in counts.itertuples():
         note = r.files if r.provided else "(not provided)"
-        _log(f"{r.table:<{w}}  {r.rows_read:>10,}  {r.rows_accepted:>10,}  {r.rows_quarantined:>10,}  {note}")
+        if r.rows_added:
+            note += f" (+{r.rows_added:,} added on load)"
+        _log(f"{r.table:<{w}}  {r.rows_read:>10,}  {r.rows_accepted:>10,}  {r.rows_quarantined:>10,}  "
+             f"{r.rows_repaired:>10,}  {note}")
     for n in inp.notes:
-        _log(f"note: {n}")
+        if getattr(n, "key", None) != "repaired":          # listed below, with the other repairs
+            _log(f"note: {n}")
+    fixed = quality.repair_summary(inp.repairs)
+    if len(fixed):
+        _log(f"\nvalues repaired — used, but not as given ({len(inp.repairs):,} values in all):")
+        for r in fixed.itertuples():
+            _log(f"  {r.rows:>9,}  {r.table}.{r.column}: {r.example}  (e.g. {r.source_file} row {r.source_row})")
     q = inp.quarantine
     reasons = quality.top_reasons(q, getattr(a, "top", 10))
     if len(reasons):
@@ -80,7 +91,10 @@ def cmd_check(a) -> int:
         from clvlib.safety import safe_csv
 
         safe_csv(q, a.quarantine)
-        _log(f"\nquarantine written to {a.quarantine}")
+        repairs_file = getattr(a, "repairs", None) or Path(a.quarantine).with_name(Path(a.quarantine).stem
+                                                                                   + "-repairs.csv")
+        safe_csv(inp.repairs, repairs_file)
+        _log(f"\nquarantine written to {a.quarantine}, repairs to {repairs_file}")
     problems = [f"no accepted rows in {t}" for t, c in inp.counts.items()
                 if contract.TABLES[t].required and c["rows_accepted"] == 0]
     orders = inp.tables["orders"]

@@ -2,8 +2,12 @@
 
 Each input — a CRM export, an ERP invoice list, the demo company — is read, its columns mapped to the
 names below, and each row checked against these declarations. A row that breaks one is quarantined
-with the reason; it is never silently dropped or repaired. ``docs/data-contract.md`` is generated from
-this module (``clvlib contract --markdown``), so the two cannot drift apart.
+with the reason; it is never silently dropped. A value that is filled in or corrected on load (an
+empty optional cell given its default, a missing rep credited to the account's owner) is listed in the
+repairs (``repairs.csv``) with the rule, the value before and after: it is never silently repaired.
+The links between tables are declared here too (``ForeignKey``), and the order they are checked in
+follows from them (``load_order``). ``docs/data-contract.md`` is generated from this module
+(``clvlib contract --markdown``), so the two cannot drift apart.
 
 Column kinds
 ------------
@@ -34,6 +38,15 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    """``column`` names a row of ``table`` (by that table's key): a row whose value is not there is
+    quarantined ("unknown customer"). ``what`` is the word the reasons use (customer, rep, order)."""
+    column: str
+    table: str
+    what: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     description: str
@@ -41,6 +54,8 @@ class Table:
     key: tuple[str, ...] = ()
     required: bool = True
     derived: tuple[Column, ...] = field(default_factory=tuple)
+    refs: tuple[ForeignKey, ...] = ()
+    uses: tuple[str, ...] = ()       # other tables its checks read (orders are converted with fx_rates)
 
     @property
     def column_names(self) -> list[str]:
@@ -71,7 +86,9 @@ ORDERS = Table(
         Column("order_date", "date", description="Invoice / order date; the date used for FX and periods"),
         Column("customer_id", "id", description="Buying customer (customers.customer_id)"),
         Column("rep_id", "id", required=False,
-               description="Rep who booked it; empty = the customer's owner on the order date"),
+               description="Rep who booked it; empty = the customer's owner on the order date (filled in on "
+                           "load for booked documents without split credit, and listed in repairs.csv; a "
+                           "shared account's owners get split credit by their shares)"),
         Column("currency", "code", description="ISO 4217 code of amount and costs"),
         Column("amount", "money", description="Net revenue; negative for credit notes"),
         Column("cost_of_goods", "money", required=False, default=0.0,
@@ -101,12 +118,14 @@ ORDERS = Table(
         Column("source_file", "text", description="File the row came from"),
         Column("source_row", "int", description="Line of that file (header = line 1)"),
     ),
+    refs=(ForeignKey("customer_id", "customers", "customer"), ForeignKey("rep_id", "reps", "rep")),
+    uses=("fx_rates",),
 )
 
 ORDER_SPLITS = Table(
     "order_splits",
     "Split credit: an order's credit shared between reps. Shares of one order must sum to 1. Orders "
-    "without splits credit their rep_id (or the owner) in full.",
+    "without splits credit their rep_id in full (an empty rep_id is the account's owner's, filled in on load).",
     (
         Column("order_id", "id"),
         Column("rep_id", "id"),
@@ -114,6 +133,12 @@ ORDER_SPLITS = Table(
     ),
     key=("order_id", "rep_id"),
     required=False,
+    derived=(
+        Column("origin", "code", description="'file' for a line read from the split file; 'owners' for a line "
+                                             "added on load for a booked order without a rep on a shared "
+                                             "account (its owners' shares; listed in repairs.csv)"),
+    ),
+    refs=(ForeignKey("order_id", "orders", "order"), ForeignKey("rep_id", "reps", "rep")),
 )
 
 CUSTOMERS = Table(
@@ -148,7 +173,8 @@ REPS = Table(
 OWNERSHIP = Table(
     "ownership",
     "Who owns each customer account over time: handovers close one row and open the next; split "
-    "ownership gives two rows with shares summing to 1.",
+    "ownership gives two rows with shares summing to 1. The shares of a customer's owners on any one day "
+    "must not sum to more than 1 (such rows are quarantined).",
     (
         Column("customer_id", "id"),
         Column("rep_id", "id"),
@@ -157,6 +183,7 @@ OWNERSHIP = Table(
         Column("valid_to", "date", required=False, description="Last day (inclusive); empty = open"),
     ),
     key=("customer_id", "rep_id", "valid_from"),
+    refs=(ForeignKey("customer_id", "customers", "customer"), ForeignKey("rep_id", "reps", "rep")),
 )
 
 NPS = Table(
@@ -168,6 +195,7 @@ NPS = Table(
         Column("score", "int", min=0, max=10, description="0-10: 9-10 promoter, 0-6 detractor"),
     ),
     required=False,
+    refs=(ForeignKey("customer_id", "customers", "customer"),),
 )
 
 COMPLAINTS = Table(
@@ -180,6 +208,7 @@ COMPLAINTS = Table(
         Column("order_id", "id", required=False),
     ),
     required=False,
+    refs=(ForeignKey("customer_id", "customers", "customer"),),
 )
 
 FX_RATES = Table(
@@ -198,6 +227,19 @@ TABLES: dict[str, Table] = {t.name: t for t in
                             (ORDERS, ORDER_SPLITS, CUSTOMERS, REPS, OWNERSHIP, NPS, COMPLAINTS, FX_RATES)}
 
 
+def load_order() -> list[str]:
+    """The tables in the order their links can be checked: every table after the tables it refers to
+    or uses (declaration order otherwise)."""
+    done: list[str] = []
+    todo = list(TABLES)
+    while todo:
+        ready = next(n for n in todo if all(p in done or p == n for p in [r.table for r in TABLES[n].refs]
+                                            + list(TABLES[n].uses)))
+        done.append(ready)
+        todo.remove(ready)
+    return done
+
+
 def table(name: str) -> Table:
     try:
         return TABLES[name]
@@ -211,11 +253,18 @@ def markdown() -> str:
            "Generated from `clvlib/contract.py` by `clvlib contract --markdown`; do not edit by hand.", "",
            "Every source is mapped into these tables (see `params/sources/`). Required columns must be "
            "present in the mapped file or the run stops with one line naming the file and column; rows "
-           "that break a rule are quarantined with a reason (`reports/<period>/data/quarantine.csv`).", ""]
+           "that break a rule are quarantined with a reason (`reports/<period>/data/quarantine.csv`). A "
+           "value that is not taken as given — an empty optional cell given its default, an order without a "
+           "rep credited to the account's owner on the order date, a credit note given its invoice's "
+           "customer and rep — is listed with its rule and the value before and after "
+           "(`reports/<period>/data/repairs.csv`).", ""]
     for t in TABLES.values():
         out += [f"## {t.name}" + ("" if t.required else " (optional)"), "", t.description, ""]
         if t.key:
             out += [f"Key: {', '.join(t.key)}", ""]
+        if t.refs:
+            out += ["References: " + ", ".join(f"{r.column} → {r.table}.{TABLES[r.table].key[0]}" for r in t.refs),
+                    ""]
         out += ["| column | kind | required | rule | meaning |", "|---|---|---|---|---|"]
         for c in t.columns:
             rule = []

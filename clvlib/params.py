@@ -53,6 +53,9 @@ class FxSettings(Settings):
     max_age_days: int = Field(7, ge=0, le=366, description="Newest FX rate on or before an order date may be this old")
     strict: bool = Field(False, description="Stop the run on an unknown currency or missing rate instead of "
                                             "quarantining the row")
+    plausibility: Literal["stop", "warn", "off"] = Field(
+        "stop", description="An FX table that looks inverted or mis-scaled (rates far from what the currency is "
+                            "worth): stop the run, warn loudly in the notes, or off")
 
 
 class CustomerSettings(Settings):

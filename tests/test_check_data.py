@@ -87,3 +87,27 @@ def test_real_command_never_shows_a_traceback(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.count("\n") == 1 and "cannot decode the text at line 2" in r.stderr and "orders.csv" in r.stderr
+
+
+def test_every_repaired_value_is_counted_and_named(tmp_path, capsys):
+    params = small(tmp_path, "order_id,order_date,customer_id,rep_id,currency,amount,cost_of_goods\n"
+                             "A1,2026-01-05,C1,,USD,10,4\nA2,2026-01-06,C1,R1,USD,20,\nA3,2026-01-07,C1,,USD,30,5\n")
+    code, out, _ = run(["check-data", "--params", str(params), "--quarantine", str(tmp_path / "q.csv")], capsys)
+    assert code == 0
+    assert "values repaired — used, but not as given (3 values in all):" in out
+    assert ("        2  orders.rep_id: no rep on the order and no split credit: credited to R1, the account's owner "
+            "on 2026-01-05  (e.g. orders.csv row 2)") in out
+    assert "        1  orders.cost_of_goods: cost_of_goods was empty; the data contract's default 0 is used" in out
+    head = next(line for line in out.splitlines() if line.startswith("orders "))
+    assert head.split()[1:5] == ["3", "3", "0", "3"]                 # read, accepted, set aside, repaired
+    r = pd.read_csv(tmp_path / "q-repairs.csv", dtype=str, keep_default_na=False)
+    assert r["rule"].tolist() == ["rep_from_owner", "default_filled", "rep_from_owner"]
+
+
+def test_implausible_fx_rates_stop_check_data_with_one_line(tmp_path, capsys):
+    params = small(tmp_path, "order_id,order_date,customer_id,currency,amount\nA1,2026-01-05,C1,EUR,10\n")
+    (tmp_path / "fx.csv").write_text("date,currency,rate\n2026-01-01,EUR,110\n")      # per 100 units?
+    code, out, err = run(["check-data", "--params", str(params)], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "fx.csv" in err and "the FX rates for EUR look mis-scaled: 1 EUR converts to a median of 110 USD" in err
+    assert "`scale:`" in err and "fx.plausibility: warn" in err

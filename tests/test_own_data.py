@@ -17,11 +17,15 @@ from clvlib.run import run_period
 FIXTURES = PARAMS_DIR.parent / "tests" / "fixtures"
 
 
-@pytest.mark.parametrize("preset, language, fallback_text", [
-    ("salesforce", "en", "The models could not be fitted to this data"),
-    ("erp", "zh", "模型无法在当前数据上拟合"),
+@pytest.mark.parametrize("preset, language, fallback_text, repaired_text", [
+    ("salesforce", "en", "The models could not be fitted to this data",
+     ["Values repaired", "negative invoices counted as credit notes",
+      "the amount -1,200.00 is negative, so the document is a credit note, not an invoice"]),
+    ("erp", "zh", "模型无法在当前数据上拟合",
+     ["被修复的值", "完全相同的行只采用一次", "2 行完全相同（销售发票/2026-02.csv 第 2 行, 销售发票/2026-02.csv 第 3 行），只采用一次",
+      "其原发票 INV-2601-002 已被隔离"]),
 ])
-def test_preset_export_runs_through_the_whole_workbook(tmp_path, preset, language, fallback_text):
+def test_preset_export_runs_through_the_whole_workbook(tmp_path, preset, language, fallback_text, repaired_text):
     text = (PARAMS_DIR / "sources" / f"{preset}.yaml").read_text(encoding="utf-8")
     src = tmp_path / f"{preset}.yaml"
     src.write_text("\n".join(f"folder: {FIXTURES / preset}" if line.startswith("folder:") else line
@@ -42,5 +46,12 @@ def test_preset_export_runs_through_the_whole_workbook(tmp_path, preset, languag
     assert fallback_text in pages["03_customer_value.html"] and fallback_text in pages["index.html"]
     for html in pages.values():
         assert "Traceback" not in html
+    # nothing silently repaired: the repairs are in data/repairs.csv, intake.json's notes and on the page
+    repairs = pd.read_csv(res.path / "data" / "repairs.csv", dtype=str, keep_default_na=False)
+    assert len(repairs) and "duplicates_collapsed" in set(repairs["rule"])
+    notes = json.loads((res.path / "data" / "intake.json").read_text())["notes"]
+    assert any("identical rows used once — 1 row(s)" in n for n in notes)
+    for text in repaired_text:
+        assert text in pages["01_data_quality.html"], text
     cv = pd.read_parquet(res.path / "data" / "customer_value.parquet")
     assert cv["clv"].notna().all() and cv["clv_low"].isna().all()      # simple formula, no model interval

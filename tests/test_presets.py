@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from clvlib.paths import PARAMS_DIR
 from clvlib.sources import load_inputs
 from clvlib.sources.spec import load_sources
 
-from sources_support import assert_accounted, company, preset_for, reasons, set_aside
+from sources_support import FIXTURES, assert_accounted, company, preset_for, reasons, set_aside
 
 OPP = "Opportunities.csv"
 SPLIT = "OpportunitySplit.csv"
@@ -138,7 +139,11 @@ def test_hubspot_mapping(hs):
     assert o.loc["9001", "amount_rc"] == pytest.approx(16350.0)          # EUR at 1.09, the day before
     assert o.loc["9002", "amount"] == 2500.0                               # "$2,500.00"
     assert o.loc["9009", "amount"] == -500.0 and o.loc["9009", "doc_type"] == "credit_note"
-    assert o["rep_id"].isna().sum() == 1                                   # 9011 has no owner: allowed
+    # 9011 has no deal owner: credited to the company's owner on its close date, and on record as a repair
+    assert o.loc["9011", "rep_id"] == "john.smith@example.com" and o["rep_id"].notna().all()
+    r = hs.repairs.set_index(["source_file", "source_row", "column"])
+    assert r.loc[("all-deals.csv", 13, "rep_id"), "rule"] == "rep_from_owner"
+    assert r.loc[("all-deals.csv", 13, "rep_id"), "value_after"] == "john.smith@example.com"
     reps = hs.tables["reps"].set_index("name")
     assert str(reps.loc["John Smith", "hire_date"].date()) == "2021-02-03"  # declared dmy: 3 February
     own = hs.tables["ownership"]
@@ -214,3 +219,90 @@ def test_newest_order_date_reads_one_column_with_the_preset_mapping(tmp_path, pr
 
     ts = load_sources(preset_for(tmp_path, preset)).tables["orders"]
     assert str(newest_date(ts).date()) == newest
+
+
+# ------------------------------------------------------------------------------------------- implausible FX
+def _salesforce_rates_already_in_usd(tmp_path):
+    """The Salesforce fixture with a ¥1.5M deal and a rate table already in USD per unit, while the preset
+    still says `invert: [rate]` (Salesforce quotes units per USD): 1 / 0.0067 = 149.25 USD per yen."""
+    import shutil
+
+    folder = tmp_path / "sf"
+    shutil.copytree(FIXTURES / "salesforce", folder)
+    opp = (folder / OPP).read_text(encoding="utf-8-sig").rstrip("\r\n")
+    (folder / OPP).write_text(opp + '\r\n0061x00014,Tokyo - presses,0011x0000A,Acme Widgets,Ana Lima,Closed Won,1,'
+                              '3/18/2026,JPY,"1,500,000",New Business\r\n', encoding="utf-8-sig")
+    (folder / "DatedConversionRate.csv").write_text(
+        "Id,IsoCode,StartDate,NextStartDate,ConversionRate\n04w1,EUR,2025-12-01,,1.087\n04w2,GBP,2025-12-01,,1.25\n"
+        "04w3,JPY,2025-12-01,,0.0067\n04w4,USD,2025-01-01,,1\n")
+    return preset_for(tmp_path, "salesforce", folder=folder)
+
+
+def test_salesforce_table_inverted_wrongly_stops_naming_file_currency_rates_and_setting(tmp_path):
+    from clvlib.errors import DataError
+
+    with pytest.raises(DataError) as e:
+        load_inputs(company(tmp_path, _salesforce_rates_already_in_usd(tmp_path)))
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(str(tmp_path / "sf" / "DatedConversionRate.csv"))
+    assert ("the FX rates for GBP look inverted: 1 GBP converts to a median of 0.8 USD, but 1 GBP has been worth "
+            "1.03–2.11 USD since 2000; a 2,000 GBP order counts as 1,600 USD") in msg
+    assert "remove `invert: [rate]` from tables.fx_rates in salesforce.yaml" in msg
+    assert "(also implausible: JPY)" in msg and "fx.plausibility: warn" in msg
+
+
+def test_fx_plausibility_warn_goes_on_with_a_loud_note_and_off_is_silent(tmp_path):
+    src = _salesforce_rates_already_in_usd(tmp_path)
+    inp = load_inputs(company(tmp_path, src, fx={"plausibility": "warn"}))
+    o = inp.tables["orders"].set_index("order_id")
+    assert o.loc["0061x00014", "amount_rc"] == pytest.approx(223_880_597.01)        # the $223.9M deal
+    warned = [n for n in inp.notes if n.startswith("WARNING (fx.plausibility: warn)")]
+    assert [("GBP" in n, "JPY" in n) for n in warned] == [(True, False), (False, True)]
+    assert ("the FX rates for JPY look inverted: 1 JPY converts to a median of 149.3 USD, but 1 JPY has been worth "
+            "0.0062–0.0132 USD since 2000; a 1,500,000 JPY order counts as 223,880,597 USD — remove `invert: [rate]`"
+            ) in warned[1]
+    quiet = load_inputs(company(tmp_path, src, fx={"plausibility": "off"}))
+    assert not any("fx.plausibility" in n for n in quiet.notes)
+
+
+def test_erp_rates_in_cny_without_base_stop_as_mis_scaled(tmp_path):
+    from clvlib.errors import DataError
+
+    text = (PARAMS_DIR / "sources" / "erp.yaml").read_text(encoding="utf-8")
+    src = preset_for(tmp_path, "erp")
+    src.write_text(src.read_text(encoding="utf-8").replace("    base: CNY ", "    # base: CNY "), encoding="utf-8")
+    assert "# base: CNY" in src.read_text(encoding="utf-8") and "base: CNY" in text
+    with pytest.raises(DataError, match=r"汇率\.csv, column '汇率': the FX rates for EUR look mis-scaled: 1 EUR converts "
+                                        r"to a median of 7\.\d+ USD.*check `base:` \(now USD"):
+        load_inputs(company(tmp_path, src))
+
+
+def test_erp_preset_maps_the_usual_document_types_and_payment_headers(tmp_path):
+    import shutil
+
+    folder = tmp_path / "erp"
+    shutil.copytree(FIXTURES / "erp", folder)
+    for f in (folder / "销售发票").iterdir():
+        f.unlink()
+    kinds = {"销售": "invoice", "销售发票": "invoice", "蓝字": "invoice", "增值税专用发票": "invoice",
+             "红字": "credit_note", "红字发票": "credit_note", "退货": "credit_note", "销售退货单": "credit_note"}
+    lines = ["单据编号,单据类型,开票日期,客户编码,业务员,币种,不含税金额,付款方式,原单号"]
+    for i, k in enumerate(kinds):
+        neg = kinds[k] == "credit_note"
+        lines.append(f"D{i},{k},2026-02-0{i + 1},K002,李娜,USD,{'-' if neg else ''}100,T/T 30,{'D0' if neg else ''}")
+    (folder / "销售发票" / "2026-02.csv").write_text("\n".join(lines) + "\n", encoding="gb18030")
+    inp = load_inputs(company(tmp_path, preset_for(tmp_path, "erp", folder=folder)))
+    o = inp.tables["orders"].set_index("order_id")
+    assert set_aside(inp, "orders") == {}
+    assert o["doc_type"].tolist() == list(kinds.values())
+    assert (o["payment_terms"] == "T/T 30").all()                    # 付款方式 is a payment-terms header
+
+
+def test_erp_preset_declares_a_date_order_that_is_honoured(tmp_path):
+    src = preset_for(tmp_path, "erp")
+    ts = load_sources(src).tables["orders"]
+    assert ts.date_order in ("auto", "ymd", "dmy", "mdy")
+    src.write_text(src.read_text(encoding="utf-8").replace("date_order: auto", "date_order: ymd", 1), encoding="utf-8")
+    inp = load_inputs(company(tmp_path, src))
+    assert load_sources(src).tables["orders"].date_order == "ymd"
+    assert str(inp.tables["orders"].set_index("order_id").loc["INV-2601-001", "order_date"].date()) == "2026-01-05"

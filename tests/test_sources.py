@@ -14,25 +14,9 @@ from clvlib.sources import load_inputs, read_any
 from clvlib.sources.parse import parse_date, parse_number
 from clvlib.sources.spec import load_sources
 
-from sources_support import assert_accounted, company, reasons, set_aside, sources_file
+from sources_support import assert_accounted, reasons, set_aside, small_company, sources_file
 
 ORDERS_HEAD = "order_id,order_date,customer_id,rep_id,currency,amount"
-
-
-def small_company(tmp, orders: str | None = None, *, orders_file="orders.csv", orders_spec=None, encoding="utf-8",
-                  extra_tables=None, **settings):
-    """Customers C1-C3, reps R1-R2, USD/EUR rates, and the given orders CSV text."""
-    (tmp / "customers.csv").write_text("customer_id,name,country\nC1,Acme,US\nC2,北京贸易,CN\nC3,Nordic AB,SE\n")
-    (tmp / "reps.csv").write_text("rep_id,name,team,hire_date\nR1,Ana,EU,2020-01-01\nR2,Ben,AS,2020-01-01\n")
-    (tmp / "ownership.csv").write_text("customer_id,rep_id,valid_from\nC1,R1,2020-01-01\nC2,R2,2020-01-01\n")
-    (tmp / "fx.csv").write_text("date,currency,rate\n2026-01-01,EUR,1.1\n2026-02-01,EUR,1.2\n")
-    if orders is not None:
-        data = orders.encode(encoding) if isinstance(orders, str) else orders
-        (tmp / orders_file).write_bytes(data)
-    tables = {"orders": orders_spec or orders_file, "customers": "customers.csv", "reps": "reps.csv",
-              "ownership": "ownership.csv", "fx_rates": "fx.csv"}
-    tables.update(extra_tables or {})
-    return company(tmp, sources_file(tmp, tables), **settings)
 
 
 # ------------------------------------------------------------------------------------------- encodings
@@ -359,3 +343,103 @@ def test_fatal_problems_are_one_line(tmp_path, case, expect):
     assert "\n" not in msg
     for part in expect:
         assert part in msg, (part, msg)
+
+
+# ------------------------------------------------------------------------------------------- formulas in Excel
+def test_xlsx_formula_without_a_saved_value_is_reported_as_such(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["order_id", "order_date", "customer_id", "currency", "amount", "cost_of_goods"])
+    ws.append(["A1", "2026-01-05", "C1", "USD", 100, 60])
+    ws.append(["A2", "2026-01-06", "C1", "USD", "=B3*0+5*20", 60])          # openpyxl saves no value
+    ws.append(["A3", "2026-01-07", "C1", "USD", 100, "=E4*0.6"])
+    ws.append(["A4", "2026-01-08", "C1", "USD", None, 60])                  # truly empty: a missing value
+    ws["G1"] = "=HYPERLINK(\"x\")"                                          # an unmapped formula: ignored
+    wb.save(tmp_path / "orders.xlsx")
+    inp = load_inputs(small_company(tmp_path, None, orders_spec={"file": "orders.xlsx"}))
+    assert set_aside(inp, "orders") == {("orders.xlsx", 3): "formula_without_value",
+                                        ("orders.xlsx", 4): "formula_without_value",
+                                        ("orders.xlsx", 5): "missing_value"}
+    r = reasons(inp, "orders")
+    assert r[("orders.xlsx", 3)] == ("amount: the cell holds a formula (=B3*0+5*20), not a value — open and save the "
+                                     "file in Excel, or export values")
+    assert r[("orders.xlsx", 4)].startswith("cost_of_goods: the cell holds a formula (=E4*0.6), not a value")
+    assert r[("orders.xlsx", 5)] == "amount is empty (required)"
+    q = inp.quarantine.set_index("source_row")
+    assert q.loc[3, "value"] == "=B3*0+5*20"
+    assert_accounted(inp)
+
+
+def test_xlsx_text_that_starts_with_equals_is_text_not_a_formula(tmp_path):
+    from clvlib.sources.readers import read_xlsx
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["name"])
+    wb.active.append(["=HYPERLINK(x)"])
+    wb.active["A2"].data_type = "s"
+    wb.save(tmp_path / "c.xlsx")
+    fr = read_xlsx(tmp_path / "c.xlsx")
+    assert fr.frame["name"].tolist() == ["=HYPERLINK(x)"] and not any(c.startswith("_formula:") for c in fr.frame)
+
+
+# ------------------------------------------------------------------------------------------- date orders
+def test_declared_ymd_is_honoured_not_guessed():
+    why: dict = {}
+    v, bad = parse_date(pd.Series(["2026-03-05", "05/03/2026", "26/03/05", "2026年3月5日"]), "ymd", why=why)
+    assert [None if pd.isna(d) else str(d.date()) for d in v] == ["2026-03-05", None, "2026-03-05", "2026-03-05"]
+    assert bad.tolist() == [False, True, False, False]
+    assert why == {1: ("date_not_ymd", {"text": "05/03/2026"})}
+    auto, _ = parse_date(pd.Series(["2026-03-05", "05/03/2026", "26/03/2005"]), "auto")
+    assert str(auto[2].date()) == "2005-03-26"                # auto still tells 26/03/2005 is day-first
+
+
+@pytest.mark.parametrize("order,expect", [("dmy", "2026-03-04"), ("mdy", "2026-04-03")])
+def test_declared_day_and_month_orders_are_honoured_even_against_the_column(order, expect):
+    v, bad = parse_date(pd.Series(["04/03/2026", "25/03/2026", "03/25/2026"]), order)
+    assert str(v[0].date()) == expect
+    assert bad.tolist() == ([False, False, True] if order == "dmy" else [False, True, False])
+
+
+def test_one_date_against_a_clear_column_is_set_aside_not_fatal(tmp_path):
+    rows = "".join(f"A{i},1/{i + 13}/2026,C1,R1,USD,10\n" for i in range(12)) + "B1,25/01/2026,C1,R1,USD,10\n"
+    inp = load_inputs(small_company(tmp_path, ORDERS_HEAD + "\n" + rows))
+    assert set_aside(inp, "orders") == {("orders.csv", 14): "not_a_date"}
+    assert reasons(inp, "orders")[("orders.csv", 14)] == (
+        "order_date: '25/01/2026' is day-first but the column's other dates are month-first (e.g. '1/13/2026'); "
+        "write it as YYYY-MM-DD")
+    assert str(inp.tables["orders"].loc[0, "order_date"].date()) == "2026-01-13"
+
+
+def test_a_column_truly_split_between_day_and_month_first_still_stops(tmp_path):
+    rows = "A1,1/13/2026,C1,R1,USD,10\nA2,1/14/2026,C1,R1,USD,10\nB1,25/01/2026,C1,R1,USD,10\n"
+    with pytest.raises(DataError, match="dates mix day-first and month-first forms"):
+        load_inputs(small_company(tmp_path, ORDERS_HEAD + "\n" + rows))
+
+
+# ------------------------------------------------------------------------------------------- structure
+def test_table_links_are_declared_in_the_contract_and_checked_in_their_order():
+    from clvlib import contract
+
+    order = contract.load_order()
+    assert sorted(order) == sorted(contract.TABLES)
+    for name, t in contract.TABLES.items():
+        for fk in t.refs:
+            assert fk.table in contract.TABLES and fk.column in t.column_names, (name, fk)
+            assert order.index(fk.table) < order.index(name), (name, fk)
+        for used in t.uses:
+            assert order.index(used) < order.index(name)
+    assert ("customer_id", "customers") in {(fk.column, fk.table) for fk in contract.ORDERS.refs}
+    assert "References: order_id → orders.order_id, rep_id → reps.rep_id" in contract.markdown()
+
+
+@pytest.mark.parametrize("func", ["clvlib.sources:load_inputs", "clvlib.sources.readers:read_csv",
+                                  "clvlib.sources.parse:parse_date"])
+def test_intake_functions_read_in_one_sitting(func):
+    import importlib
+    import inspect
+
+    module, name = func.split(":")
+    f = getattr(importlib.import_module(module), name)
+    assert len(inspect.getsource(f).splitlines()) <= 60, func
+    if name == "parse_date":
+        assert list(inspect.signature(f).parameters) == ["s", "order", "why"]      # no unused arguments

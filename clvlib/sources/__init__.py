@@ -1,8 +1,21 @@
 """Inputs: read every declared source, map it to the data contract, accept or quarantine each row.
 
 ``load_inputs(params)`` is the one entry point. It returns the accepted canonical tables, the
-quarantine (one line per set-aside input row: source file, row, column, value, reason) and, per table,
-the files read with their sha256 and ``rows_read = rows_accepted + rows_quarantined``.
+quarantine (one line per set-aside input row: source file, row, column, value, reason), the repairs
+(one line per value that was filled in or changed rather than taken as given: rule, value before and
+after) and, per table, the files read with their sha256 and ``rows_read = rows_accepted +
+rows_quarantined`` (``rows_repaired`` of the accepted rows had a value changed; ``rows_added`` were
+added on load — split credit of shared accounts).
+
+The steps, each in one place:
+
+1. read and parse every table (``read_table``, ``validate.to_canonical``);
+2. keys: exact duplicates collapse, conflicting ones are set aside — parents first, since their rows
+   decide which customers and reps exist; names given instead of ids are looked up;
+3. per table in ``contract.load_order()``: its references (``contract.ForeignKey``) and its own checks
+   (orders: FX conversion and its plausibility; split sums; ownership shares);
+4. credit (``clvlib.sources.credit``): reps of orders without one from the account's owners; credit
+   notes follow their original invoice; split lines of orders set aside by these steps go with them.
 """
 from __future__ import annotations
 
@@ -16,14 +29,22 @@ import pandas as pd
 
 from clvlib import contract, money
 from clvlib.errors import DataError
-from clvlib.sources.readers import FILE, PROBLEM, ROW, read_any, read_file, sha256
+from clvlib.sources import credit, reasons
+from clvlib.sources.readers import FIELDS, FILE, FORMULA, HEADER, PROBLEM, ROW, read_any, read_file, sha256
+from clvlib.sources.reasons import Note
+from clvlib.sources.repairs import RULES as REPAIR_RULES, Repairs, summary as repair_summary
 from clvlib.sources.spec import NAME_LOOKUPS, Sources, TableSource, load_sources, norm
-from clvlib.sources.validate import (RAW_TEXT, Quarantine, duplicates, index_in, isin, link, resolve_names,
-                                     split_sums, to_canonical)
+from clvlib.sources.validate import (RAW_TEXT, Quarantine, duplicates, isin, link, ownership_overlaps,
+                                     resolve_names, set_aside_where, split_sums, to_canonical)
 
 NAME_FLAG = "_byname:"
 
-__all__ = ["Inputs", "load_inputs", "load_sources", "read_table", "read_any", "newest_date", "Quarantine"]
+__all__ = ["Inputs", "load_inputs", "load_sources", "read_table", "read_any", "newest_date", "Quarantine",
+           "Repairs", "Note", "write_repairs"]
+
+
+def _no_repairs() -> pd.DataFrame:
+    return Repairs().frame({})
 
 
 @dataclass
@@ -34,6 +55,7 @@ class Inputs:
     sources: Sources | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    repairs: pd.DataFrame = field(default_factory=_no_repairs)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -42,6 +64,13 @@ class Inputs:
     def usable(self) -> bool:
         """True when every required table has accepted rows."""
         return all(len(self.tables[t.name]) for t in contract.TABLES.values() if t.required)
+
+
+def write_repairs(inputs: Inputs, folder) -> Path:
+    """Write ``inputs.repairs`` as ``repairs.csv`` in ``folder`` (formula-like cells neutralised)."""
+    from clvlib.safety import safe_csv
+
+    return safe_csv(inputs.repairs, Path(folder) / "repairs.csv")
 
 
 def _empty(table: contract.Table) -> pd.DataFrame:
@@ -84,6 +113,7 @@ def read_table(ts: TableSource, notes: list[str] | None = None):
         for h in df.columns:
             present.setdefault(norm(h), h)
         cols: dict[str, pd.Series] = {}
+        found_as: dict[str, str] = {}
         for col in table.columns:
             canon = col.name
             if canon in ts.constants:
@@ -92,6 +122,7 @@ def read_table(ts: TableSource, notes: list[str] | None = None):
             found = next((present[norm(h)] for h in cands if norm(h) in present), None)
             if found is not None:
                 cols[canon] = df[found]
+                found_as[canon] = found
                 used.setdefault(canon, found)
                 if canon in NAME_LOOKUPS and ts.by_name:
                     cols[NAME_FLAG + canon] = pd.Series(norm(found) in ts.by_name, index=df.index)
@@ -109,19 +140,22 @@ def read_table(ts: TableSource, notes: list[str] | None = None):
                                 f"{ts.table} in the sources file, or write it as {{header: ..., optional: true}}",
                                 file=path, column=cands[0])
             if ts.explicit(canon):
-                default = "empty" if col.default is None else f"{col.default}"
-                notes.append(f"{ts.table}: {path.name} has no column {what}; {canon} is {default} for its rows")
+                default = "empty" if col.default is None else reasons.shown(col.default)
+                notes.append(reasons.note("column_absent", table=ts.table, file=path.name, header=what,
+                                          column=canon, default=default))
         out = pd.DataFrame(cols, index=df.index)
-        for extra in (ROW, PROBLEM, RAW_TEXT):
+        for extra in (ROW, PROBLEM, RAW_TEXT, FIELDS, HEADER):
             if extra in df.columns:
                 out[extra] = df[extra]
+        for canon, header in found_as.items():
+            if FORMULA + header in df.columns:
+                out[FORMULA + canon] = df[FORMULA + header]
         out[FILE] = _relative(path, ts.folder)
         frames.append(out)
         info.append({"file": str(path), "sha256": digests[k].result(), "rows": len(out),
                      "blank_rows": fr.blank_rows})
         if fr.blank_rows:
-            notes.append(f"{ts.table}: {path.name}: {fr.blank_rows:,} blank row(s) skipped (no value in any "
-                         "mapped column)")
+            notes.append(reasons.note("blank_rows", table=ts.table, file=path.name, n=f"{fr.blank_rows:,}"))
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     for c in raw.columns:
         if c.startswith(NAME_FLAG):
@@ -155,194 +189,258 @@ def newest_date(ts: TableSource, column: str = "order_date"):
     return newest
 
 
-def _set_aside_where(canon: pd.DataFrame, gone: np.ndarray, column: str) -> pd.Series:
-    """id -> 'row 12' (or 'file row 12') for ids whose rows were all set aside."""
-    if not len(gone):
-        return pd.Series(dtype=object)
-    out = canon.index.isin(gone)
-    g = canon.loc[out, [column, FILE, ROW]]
-    g = g[g[column].notna().to_numpy()]
-    if g.empty:
-        return pd.Series(dtype=object)
-    col = canon[column]
-    still = col[~out & isin(col, g[column])]            # ids that also have an accepted row
-    g = g[~isin(g[column], still)]
-    if g.empty:
-        return pd.Series(dtype=object)
-    several = canon[FILE].nunique() > 1
-    rows = g[ROW].astype("int64").astype(str)
-    if several:
-        return (g[FILE].astype(str) + " row " + rows).groupby(g[column].astype(str).to_numpy()).agg(", ".join)
-    joined = rows.groupby(g[column].astype(str).to_numpy()).agg(list)
-    return joined.map(lambda r: ("rows " if len(r) > 1 else "row ") + ", ".join(r))
-
-
 def load_inputs(params, sources: Sources | None = None) -> Inputs:
-    """Read, map and validate every table named in the params' sources file."""
+    """Read, map and validate every table named in the params' sources file (the steps: module docstring).
+
+    Raises ``DataError`` (one line: file, row, column, what to do) when an input cannot be used at all —
+    a missing file or column, an undecidable date column, an unknown currency with ``fx.strict: true``,
+    rates that are implausible with ``fx.plausibility: stop``.
+    """
     t0 = time.perf_counter()
-    sources = sources or load_sources(params.path("sources"))
-    rc = params["reporting_currency"]
-    q = Quarantine()
-    notes: list[str] = []
-    raws: dict[str, pd.DataFrame] = {}
-    canon: dict[str, pd.DataFrame] = {}
-    files: dict[str, list] = {}
-    for name, tdef in contract.TABLES.items():
-        ts = sources.tables.get(name)
-        if ts is None:
-            continue
-        raw, info, used = read_table(ts, notes)
-        raws[name], files[name] = raw, info
-        canon[name] = to_canonical(tdef, raw, ts, q, rc, used, consume=True, notes=notes)
+    run = _Intake(params, sources or load_sources(params.path("sources")))
+    run.read()
+    run.check_keys()
+    for name in contract.load_order():
+        if name in run.canon:
+            run.check_links(name)
+            run.check_table(name)
+    run.settle_credit()
+    return run.result(time.perf_counter() - t0)
 
-    def alive(name):
-        return canon[name].drop(index=q.positions(name), errors="ignore")
 
-    # parents first: their duplicates decide which customers and reps exist
-    for name in ("customers", "reps"):
-        if name in canon:
-            duplicates(contract.TABLES[name], canon[name], raws[name], q)
-    # names instead of ids (by_name): look them up in customers.name / reps.name
-    named: dict[tuple[str, str], np.ndarray] = {}
-    for name, df in canon.items():
-        for col, parent in NAME_LOOKUPS.items():
-            flag = NAME_FLAG + col
-            if flag in raws[name].columns and name != parent and parent in canon:
-                named[(name, col)] = resolve_names(df, raws[name], name, col, raws[name][flag].to_numpy(),
-                                                   canon[parent], col, q, parent[:-1], parent)
-    for name, tdef in contract.TABLES.items():
-        if name in canon and name not in ("customers", "reps"):
-            duplicates(tdef, canon[name], raws[name], q)
+class _Intake:
+    """One intake: the tables as read (``raws``) and parsed (``canon``, row positions as index), and what
+    was set aside (``q``), repaired (``repairs``) and noted on the way."""
 
-    cust_gone = _set_aside_where(canon["customers"], q.positions("customers"), "customer_id") \
-        if "customers" in canon else None
-    rep_gone = _set_aside_where(canon["reps"], q.positions("reps"), "rep_id") if "reps" in canon else None
-    customers = pd.Index(alive("customers")["customer_id"].dropna().unique()) if "customers" in canon else pd.Index([])
-    reps = pd.Index(alive("reps")["rep_id"].dropna().unique()) if "reps" in canon else pd.Index([])
+    def __init__(self, params, sources: Sources):
+        self.params, self.sources = params, sources
+        self.rc = params["reporting_currency"]
+        self.q, self.repairs, self.notes = Quarantine(), Repairs(), []
+        self.raws: dict[str, pd.DataFrame] = {}
+        self.canon: dict[str, pd.DataFrame] = {}
+        self.files: dict[str, list] = {}
+        self.headers: dict[str, dict] = {}
+        self.named: dict[tuple[str, str], np.ndarray] = {}
+        self.added = pd.DataFrame(columns=credit.SPLIT_COLUMNS)
+        self._memo: dict[tuple, tuple] = {}
 
-    def links(name, col, ids, what, gone, parent_table):
-        link(canon[name], raws[name], name, col, ids, q, what, set_aside=gone, skip=named.get((name, col)),
-             parent_table=parent_table)
+    def read(self):
+        for name, tdef in contract.TABLES.items():
+            ts = self.sources.tables.get(name)
+            if ts is None:
+                continue
+            raw, info, used = read_table(ts, self.notes)
+            self.raws[name], self.files[name], self.headers[name] = raw, info, used
+            self.canon[name] = to_canonical(tdef, raw, ts, self.q, used, consume=True, notes=self.notes,
+                                            repairs=self.repairs)
 
-    if "orders" in canon:
-        o, r = canon["orders"], raws["orders"]
-        links("orders", "customer_id", customers, "customer", cust_gone, "customers")
-        links("orders", "rep_id", reps, "rep", rep_gone, "reps")
-        fx = alive("fx_rates") if "fx_rates" in canon else _empty(contract.FX_RATES)
-        fts = sources.tables.get("fx_rates")
-        days = fts.max_age_days if fts is not None and fts.max_age_days is not None else params["fx"]["max_age_days"]
+    def alive(self, name: str) -> pd.DataFrame:
+        return self.canon[name].drop(index=self.q.positions(name), errors="ignore")
+
+    def ids(self, name: str) -> pd.Index:
+        """The ids (first key column) of the accepted rows of a table, so far."""
+        def find():
+            col = self.canon[name][contract.TABLES[name].key[0]]
+            return pd.Index(col[~self.canon[name].index.isin(self.q.positions(name))].dropna().unique())
+        return self._while_unchanged(("ids", name), find)
+
+    def gone(self, name: str) -> pd.Series:
+        """id -> where, for the ids of a table whose rows were all set aside, so far."""
+        return self._while_unchanged(("gone", name), lambda: set_aside_where(
+            self.canon[name], self.q.positions(name), contract.TABLES[name].key[0]))
+
+    def _while_unchanged(self, key: tuple, make):
+        """``make()``, computed again only once more rows have been quarantined."""
+        seen = len(self.q._parts)
+        if self._memo.get(key, (None,))[0] != seen:
+            self._memo[key] = (seen, make())
+        return self._memo[key][1]
+
+    def check_keys(self):
+        """Duplicates (parents first: they decide which customers and reps exist), then names -> ids."""
+        parents = list(dict.fromkeys(NAME_LOOKUPS.values()))
+        for name in [n for n in parents if n in self.canon]:
+            duplicates(contract.TABLES[name], self.canon[name], self.raws[name], self.q, self.repairs)
+        for name, df in self.canon.items():
+            for fk in contract.TABLES[name].refs:
+                flag = NAME_FLAG + fk.column
+                if fk.column in NAME_LOOKUPS and flag in self.raws[name].columns and fk.table in self.canon:
+                    self.named[(name, fk.column)] = resolve_names(
+                        df, self.raws[name], name, fk.column, self.raws[name][flag].to_numpy(), self.canon[fk.table],
+                        contract.TABLES[fk.table].key[0], self.q, fk.what)
+        for name in [n for n in self.canon if n not in parents]:
+            duplicates(contract.TABLES[name], self.canon[name], self.raws[name], self.q, self.repairs)
+
+    def check_links(self, name: str):
+        """The table's references (``contract.ForeignKey``): unknown or set-aside parents."""
+        for fk in contract.TABLES[name].refs:
+            if fk.table in self.canon:
+                link(self.canon[name], self.raws[name], name, fk.column, self.ids(fk.table), self.q, fk.what,
+                     set_aside=self.gone(fk.table), skip=self.named.get((name, fk.column)))
+
+    def check_table(self, name: str):
+        """The checks of one table that look at several of its rows (or at another table)."""
+        check = {"orders": self.convert_orders,
+                 "order_splits": lambda: split_sums(self.canon[name], self.raws[name], self.q),
+                 "ownership": lambda: ownership_overlaps(self.canon[name], self.raws[name], self.q)}.get(name)
+        if check is not None:
+            check()
+
+    # ---------------------------------------------------------------------------------------- money
+    def convert_orders(self):
+        """Every order at its date's rate; unknown currencies and missing rates set aside (or fatal)."""
+        o = self.canon["orders"]
+        fts = self.sources.tables.get("fx_rates")
+        fx = self.alive("fx_rates") if "fx_rates" in self.canon else _empty(contract.FX_RATES)
+        days = fts.max_age_days if fts is not None and fts.max_age_days is not None else self.params["fx"]["max_age_days"]
         base = fts.base if fts is not None else None
-        if base and base != rc:
-            notes.append(f"fx_rates are quoted in {base}; amounts are converted to {rc} through {base}")
-        lk = money.fx_lookup(o, fx, rc, days, base)
-        live = ~o.index.isin(q.positions("orders"))
-        if params["fx"]["strict"] and ((lk.unknown | lk.no_rate) & live).any():
-            i = ((lk.unknown | lk.no_rate) & live).idxmax()
-            what = (f"unknown currency '{o.at[i, 'currency']}'" if lk.unknown[i] else
-                    f"no FX rate for {lk.missing[i]} within {days} days before {o.at[i, 'order_date']:%Y-%m-%d}")
-            raise DataError(f"{what}; add it to the FX table or set fx.strict: false to quarantine such rows",
-                            file=_source_path(sources, "orders", r.at[i, FILE]), row=int(r.at[i, ROW]),
-                            column="currency")
-        unknown, no_rate = lk.unknown.to_numpy(), lk.no_rate.to_numpy()
-        if unknown.any():
-            cur = o["currency"][unknown].astype(str)
-            q.add("orders", r, unknown, "currency", ("unknown currency '" + cur + "' (no FX rates for it)"
-                                                     ).reindex(o.index), value=o["currency"], rule="unknown_currency")
-        if no_rate.any():
-            sub = o[no_rate]
-            window = f" on or up to {days} days before " if days < 366 else " on or before "
-            q.add("orders", r, no_rate, "currency",
-                  ("no FX rate for " + lk.missing[no_rate].fillna("").astype(str) + window
-                   + sub["order_date"].dt.strftime("%Y-%m-%d").fillna("")).reindex(o.index),
-                  value=o["currency"], rule="no_fx_rate")
-        canon["orders"] = o = money.to_reporting(o, lk.rate, copy=False)
-        del lk
-        _credit_notes(o, r, q, notes)
-    if "order_splits" in canon:
-        s, r = canon["order_splits"], raws["order_splits"]
-        order_gone = _set_aside_where(canon["orders"], q.positions("orders"), "order_id") \
-            if "orders" in canon else None
-        live_orders = canon["orders"]["order_id"][~canon["orders"].index.isin(q.positions("orders"))] \
-            if "orders" in canon else pd.Index([])
-        links("order_splits", "order_id", live_orders, "order", order_gone, "orders")
-        links("order_splits", "rep_id", reps, "rep", rep_gone, "reps")
-        split_sums(s, r, q)
-    if "ownership" in canon:
-        links("ownership", "customer_id", customers, "customer", cust_gone, "customers")
-        links("ownership", "rep_id", reps, "rep", rep_gone, "reps")
-    for name in ("nps", "complaints"):
-        if name in canon:
-            links(name, "customer_id", customers, "customer", cust_gone, "customers")
+        if base and base != self.rc:
+            self.notes.append(reasons.note("fx_base", base=base, currency=self.rc))
+        lk = money.fx_lookup(o, fx, self.rc, days, base)
+        live = ~o.index.isin(self.q.positions("orders"))
+        if self.params["fx"]["strict"]:
+            self._stop_on_missing_rate(o, lk, live, days)
+        if lk.unknown.any():
+            self.q.add("orders", o, lk.unknown.to_numpy(), "currency", "unknown_currency",
+                       {"currency": o["currency"]}, rule="unknown_currency")
+        if lk.no_rate.any():
+            self.q.add("orders", o, lk.no_rate.to_numpy(), "currency",
+                       "no_fx_rate_window" if days < 366 else "no_fx_rate",
+                       {"currency": lk.missing, "days": days, "date": o["order_date"].dt.strftime("%Y-%m-%d")},
+                       rule="no_fx_rate")
+        converted = live & ~(lk.unknown | lk.no_rate).to_numpy()
+        self.canon["orders"] = o = money.to_reporting(o, lk.rate, copy=False)
+        self._check_plausible(o, converted)
 
-    quarantine = q.frame()
-    per_table = quarantine["table"].value_counts()
-    tables, counts = {}, {}
-    for name, tdef in contract.TABLES.items():
-        if name not in canon:
-            tables[name] = _empty(tdef)
-            counts[name] = {"files": [], "rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0,
-                            "provided": False}
-            continue
-        df = canon.pop(name)
-        df = df[~df.index.isin(q.positions(name))]
-        n_q = int(per_table.get(name, 0))
-        if name != "orders":
-            df = df.drop(columns=[FILE, ROW])
-        else:
+    def _stop_on_missing_rate(self, o: pd.DataFrame, lk, live: np.ndarray, days: int):
+        bad = (lk.unknown | lk.no_rate).to_numpy() & live
+        if not bad.any():
+            return
+        i = o.index[bad.argmax()]
+        what = (f"unknown currency '{o.at[i, 'currency']}'" if lk.unknown[i] else
+                f"no FX rate for {lk.missing[i]} within {days} days before {o.at[i, 'order_date']:%Y-%m-%d}")
+        raise DataError(f"{what}; add it to the FX table or set fx.strict: false to quarantine such rows",
+                        file=_source_path(self.sources, "orders", o.at[i, FILE]), row=int(o.at[i, ROW]),
+                        column="currency")
+
+    def _check_plausible(self, o: pd.DataFrame, converted: np.ndarray):
+        """Stop (or note, ``fx.plausibility: warn``) when the rates put a currency orders of magnitude off."""
+        mode = self.params["fx"].get("plausibility", "stop")
+        if mode == "off" or not converted.any():
+            return
+        sub = o.loc[converted, ["currency", "amount", "doc_type", "fx_rate"]]
+        doubts = money.fx_plausibility(sub, sub["fx_rate"], self.rc)
+        if not doubts:
+            return
+        fts = self.sources.tables.get("fx_rates")
+        messages = [fx_doubt_message(d, self.rc, fts, self.sources.file) for d in doubts]
+        if mode == "warn":
+            self.notes.extend(reasons.note("fx_doubt", message=m) for m in messages)
+            return
+        more = f" (also implausible: {', '.join(d.currency for d in doubts[1:])})" if len(doubts) > 1 else ""
+        files = fts.files() if fts is not None else []
+        where = files[0] if len(files) == 1 else (fts.folder / fts.pattern if fts is not None else self.sources.file)
+        raise DataError(messages[0] + more + "; or set fx.plausibility: warn in the params to go on with a warning",
+                        file=where, column=self.headers.get("fx_rates", {}).get("rate", "rate"))
+
+    # ---------------------------------------------------------------------------------------- credit
+    def settle_credit(self):
+        """Reps of orders without one from the owners; credit notes follow their invoice; the split lines
+        of orders set aside by these steps go with them."""
+        if "orders" not in self.canon:
+            return
+        o = self.canon["orders"]
+        before = self.q.positions("orders")
+        splits = self.alive("order_splits") if "order_splits" in self.canon else _empty(contract.ORDER_SPLITS)
+        own = self.alive("ownership") if "ownership" in self.canon else _empty(contract.OWNERSHIP)
+        first = credit.reps_from_owners(o, self.q, self.repairs, splits, own)
+        credit.credit_notes_follow(o, self.q, self.repairs, self.notes)
+        splits = pd.concat([splits[credit.SPLIT_COLUMNS], first[credit.SPLIT_COLUMNS]], ignore_index=True)
+        then = credit.reps_from_owners(o, self.q, self.repairs, splits, own, following=True)
+        self.added = pd.concat([first, then], ignore_index=True) if len(then) else first
+        now_gone = np.setdiff1d(self.q.positions("orders"), before)
+        if len(now_gone) and "order_splits" in self.canon:
+            s = self.canon["order_splits"]
+            ids = s["order_id"]
+            hit = isin(ids, o.loc[now_gone, "order_id"].dropna()) & ~s.index.isin(self.q.positions("order_splits"))
+            self.q.add("order_splits", self.raws["order_splits"], hit, "order_id", "order_set_aside",
+                       {"id": ids, "where": ids.astype(object).map(self.gone("orders"))}, rule="unknown_order")
+
+    # ---------------------------------------------------------------------------------------- result
+    def result(self, seconds: float) -> Inputs:
+        quarantine = self.q.frame()
+        repairs = self.repairs.frame({n: self.q.positions(n) for n in self.canon})
+        per_table = quarantine["table"].value_counts()
+        tables, counts = {}, {}
+        for name, tdef in contract.TABLES.items():
+            tables[name], counts[name] = self._table(name, tdef, int(per_table.get(name, 0)))
+        notes = self.notes + _repair_notes(repairs)
+        return Inputs(tables=tables, quarantine=quarantine, counts=counts, sources=self.sources, seconds=seconds,
+                      notes=list(dict.fromkeys(notes)), repairs=repairs)
+
+    def _table(self, name: str, tdef: contract.Table, n_q: int) -> tuple[pd.DataFrame, dict]:
+        """The accepted rows of one table (plus the rows added on load) and its row accounting."""
+        added = self.added[credit.SPLIT_COLUMNS].assign(origin="owners") if name == "order_splits" else None
+        n_added = 0 if added is None else len(added)
+        if name not in self.canon:
+            df = _empty(tdef)
+            if n_added:
+                df = pd.concat([df.assign(origin=pd.Series(dtype=object)), added], ignore_index=True)
+            return df, {"files": [], "rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0, "rows_repaired": 0,
+                        "rows_added": n_added, "provided": False}
+        pos = self.q.positions(name)
+        df = self.canon.pop(name)
+        df = df[~df.index.isin(pos)]
+        if name == "orders":
             df = df.rename(columns={FILE: "source_file", ROW: "source_row"})
-        tables[name] = df.reset_index(drop=True)
-        del df
-        counts[name] = {"files": files[name], "rows_read": len(raws[name]), "rows_accepted": len(tables[name]),
-                        "rows_quarantined": n_q, "provided": True}
-        assert counts[name]["rows_read"] == len(tables[name]) + n_q, f"row accounting broke for {name}"
-    return Inputs(tables=tables, quarantine=quarantine, counts=counts, sources=sources,
-                  seconds=time.perf_counter() - t0, notes=list(dict.fromkeys(notes)))
+        else:
+            df = df.drop(columns=[FILE, ROW])
+        if added is not None:
+            df = pd.concat([df.assign(origin="file"), added], ignore_index=True)
+        df = df.reset_index(drop=True)
+        count = {"files": self.files[name], "rows_read": len(self.raws[name]), "rows_accepted": len(df) - n_added,
+                 "rows_quarantined": n_q, "rows_repaired": self.repairs.rows(name, pos), "rows_added": n_added,
+                 "provided": True}
+        assert count["rows_read"] == count["rows_accepted"] + n_q, f"row accounting broke for {name}"
+        return df, count
+
+
+def _repair_notes(repairs: pd.DataFrame) -> list[Note]:
+    """One note per repair rule and column: what, how many rows, the first as an example."""
+    return [reasons.note("repaired", table=r.table, column=r.column, rule=r.rule, rule_text=REPAIR_RULES[r.rule],
+                         n=f"{r.rows:,}", file=r.source_file, row=r.source_row, example=r.example)
+            for r in repair_summary(repairs).itertuples()]
+
+
+def fx_doubt_message(d: money.FxDoubt, rc: str, fts: TableSource | None, sources_file) -> str:
+    """One sentence: which currency, the median rate found against the expected, and the setting to fix."""
+    base = (fts.base if fts is not None else None) or rc
+    inverted = fts is not None and "rate" in fts.invert
+    where = f"tables.fx_rates in {Path(sources_file).name}"
+    found = f"1 {d.currency} converts to a median of {d.median_rate:.4g} {rc}"
+    ex = d.example
+    shown = (f"; a {ex['amount']:,.0f} {d.currency} order counts as {ex['amount_rc']:,.0f} {rc}"
+             if ex and d.kind != "size" else "")
+    if d.kind == "inverted":
+        lo, hi = d.expected
+        fix = (f"remove `invert: [rate]` from {where} (the table is already in {base} per unit)" if inverted else
+               f"add `invert: [rate]` to {where} (the table quotes units per {base})")
+        return (f"the FX rates for {d.currency} look inverted: {found}, but 1 {d.currency} has been worth "
+                f"{lo:.3g}–{hi:.3g} {rc} since 2000{shown} — {fix}")
+    if d.kind == "scale":
+        lo, hi = d.expected
+        times = d.median_rate / hi if d.median_rate > hi else lo / d.median_rate
+        return (f"the FX rates for {d.currency} look mis-scaled: {found}, about {times:,.0f}× "
+                f"{'more' if d.median_rate > hi else 'less'} than 1 {d.currency} has been worth since 2000 "
+                f"({lo:.3g}–{hi:.3g} {rc})"
+                f"{shown} — check `base:` (now {base}: the rates are read as {base} per unit), `scale:` (e.g. "
+                f"`scale: {{rate: 0.01}}` for rates per 100 units) and `invert:` in {where}")
+    ratio = d.median_order / d.others_order
+    return (f"orders in {d.currency} look mis-converted: after conversion their median is {d.median_order:,.0f} "
+            f"{rc}, {max(ratio, 1 / ratio):,.0f}× {'more' if ratio > 1 else 'less'} than the other currencies' "
+            f"({d.others_order:,.0f} {rc}; {found}) — check `invert:`, `base:` and `scale:` in {where}")
 
 
 def _source_path(sources: Sources, table: str, name: str) -> Path:
     ts = sources.tables.get(table)
     return (ts.folder if ts is not None else sources.folder) / name
-
-
-def _credit_notes(o: pd.DataFrame, raw: pd.DataFrame, q: Quarantine, notes: list[str]):
-    """A credit note reduces the revenue and margin of its original invoice's customer and rep.
-
-    One whose original invoice was set aside waits with it (it would otherwise reduce figures for a sale
-    that is not counted); one whose original is not in the orders at all (older than the export) is
-    kept and reduces its own customer's and rep's figures.
-    """
-    if o.empty:
-        return
-    live = ~o.index.isin(q.positions("orders"))
-    cn = ((o["doc_type"] == "credit_note").fillna(False).to_numpy(dtype=bool)
-          & o["original_order_id"].notna().to_numpy() & live)
-    if not cn.any():
-        return
-    cn_rows = np.flatnonzero(cn)
-    orig = o["original_order_id"].iloc[cn_rows]
-    inv = live & (o["doc_type"] == "invoice").fillna(False).to_numpy(dtype=bool)
-    inv &= isin(o["order_id"], orig)                  # only the invoices that credit notes name
-    inv_rows = np.flatnonzero(inv)
-    at = index_in(orig, o["order_id"].iloc[inv_rows])
-    found = at >= 0
-    if found.any():
-        src = inv_rows[at[found]]
-        dst = o.index[cn_rows[found]]
-        for col in ("customer_id", "rep_id"):
-            o.loc[dst, col] = o[col].iloc[src].to_numpy()
-    rest = cn_rows[~found]
-    if len(rest):
-        where = _set_aside_where(o, q.positions("orders"), "order_id")
-        miss = o["original_order_id"].iloc[rest]
-        waits = isin(miss, pd.Index(where.index.astype(str)))
-        if waits.any():
-            rows = o.index[rest[waits]]
-            reason = pd.Series("", index=o.index, dtype=object)
-            oid = o.loc[rows, "original_order_id"]
-            reason[rows] = ("its original invoice " + oid.astype(str) + " was set aside ("
-                            + oid.astype(str).map(where).astype(str) + "); the credit note waits for it").to_numpy()
-            q.add("orders", raw, o.index.isin(rows), "original_order_id", reason, value=o["original_order_id"],
-                  rule="unknown_order")
-        if (~waits).any():
-            notes.append(f"orders: {int((~waits).sum()):,} credit note(s) name an original invoice that is not in "
-                         "the orders (older than the export?); they reduce their own customer's and rep's figures")

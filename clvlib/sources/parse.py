@@ -13,8 +13,9 @@ money / numbers  ``1234.5``, ``1,234.50``, ``$1,234.50``, ``USD 1,234.50``, ``(1
                  ``１２３`` (full-width digits); never ``inf`` or ``nan``
 dates            ISO ``2024-03-05`` (time part ignored), ``2024/03/05``, ``20240305``, Excel serial
                  numbers (``45356``), ``05/03/2024`` day-first or month-first as the column shows (or
-                 as ``date_order`` declares), ``2024年3月5日``, ``5 Mar 2024`` / ``Mar 5, 2024``; years
-                 1900-2199 (anything else is a typo)
+                 as ``date_order`` declares: ``dmy``, ``mdy``, or ``ymd`` where only ``24/03/05`` is
+                 read and ``05/03/2024`` is not a date), ``2024年3月5日``, ``5 Mar 2024`` /
+                 ``Mar 5, 2024``; years 1900-2199 (anything else is a typo)
 """
 from __future__ import annotations
 
@@ -191,13 +192,29 @@ def _cell_text(v):
     return str(v)
 
 
-def parse_date(s: pd.Series, order: str = "auto", *, file=None, column: str | None = None,
-               why: dict | None = None) -> tuple[pd.Series, pd.Series]:
-    """Dates; a day/month column must be unambiguous or declared with ``order`` (dmy / mdy).
+def parse_date(s: pd.Series, order: str = "auto", *, why: dict | None = None) -> tuple[pd.Series, pd.Series]:
+    """Dates; a day/month column must be unambiguous or declared with ``order`` (ymd / dmy / mdy).
 
-    Raises ``AmbiguousDates`` (a ``DataError``) when the column is mostly in a day/month form that no
-    value decides, or shows both forms. A few ambiguous values among other forms are "bad" instead, with
-    a sentence for each in ``why`` (index -> reason) when given.
+    Parameters
+    ----------
+    s : Series
+        Text, or cells already typed by Excel/Parquet (datetimes, serial numbers).
+    order : {"auto", "ymd", "dmy", "mdy"}
+        ``auto`` tells day-first from month-first by the values of the column; an explicit order is
+        used as declared (``ymd``: a day/month form such as 05/03/2026 is not a date of this column).
+    why : dict, optional
+        Filled with ``index -> (reason key, values)`` (``clvlib.sources.reasons.QUARANTINE``) for values
+        that cannot be read for a reason worth saying (ambiguous, against the column's form).
+
+    Returns
+    -------
+    (dates, bad) : the dates (NaT where empty or unreadable) and the mask of unreadable non-empty values.
+
+    Raises
+    ------
+    AmbiguousDates
+        ``auto`` only: the column is mostly in a day/month form that no value decides, or shows both
+        forms in similar numbers. A few values against a clear majority are "bad" instead (with ``why``).
     """
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         v = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
@@ -208,6 +225,16 @@ def parse_date(s: pd.Series, order: str = "auto", *, file=None, column: str | No
         s = s.map(_cell_text).astype(object)
     text = _text(s)
     empty = _blank(text)
+    out = _iso_dates(text)
+    left = out.isna() & ~empty
+    if left.any():
+        out.loc[left] = _other_dates(text[left], order, int((~empty).sum()), why).to_numpy()
+    bad = out.isna() & ~empty
+    return out.astype("datetime64[ns]"), bad
+
+
+def _iso_dates(text: pd.Series) -> pd.Series:
+    """The plain ISO dates (2024-03-05) in one vectorised pyarrow step; NaT for everything else."""
     arr = _arrow(text)
     iso = pc.fill_null(pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}$"), False)
     ts = pc.strptime(pc.if_else(iso, arr, pa.scalar(None, arr.type)), format="%Y-%m-%d", unit="s",
@@ -219,77 +246,105 @@ def parse_date(s: pd.Series, order: str = "auto", *, file=None, column: str | No
     secs = pc.cast(ts, pa.int64())
     ts = pc.if_else(pc.fill_null(pc.and_(pc.greater_equal(secs, first), pc.less_equal(secs, last)), False),
                     ts, pa.scalar(None, ts.type))
-    out = pd.Series(pc.cast(ts, pa.timestamp("ns")).to_numpy(zero_copy_only=False), index=s.index,
-                    dtype="datetime64[ns]")
-    left = out.isna() & ~empty
-    if left.any():
-        t = text[left]
-        res = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    return pd.Series(pc.cast(ts, pa.timestamp("ns")).to_numpy(zero_copy_only=False), index=text.index,
+                     dtype="datetime64[ns]")
 
-        def todo():
-            return res.isna().to_numpy()
 
-        # ISO with a time part or / . separators; Chinese 年月日; compact 20240305
-        for pattern in (r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[T\s].*)?$",
-                        r"^(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?$",
-                        r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"):
-            m = _extract(t[todo()], pattern)
-            if len(m):
-                res[m.index] = _ymd(m["y"], m["m"], m["d"])
-        # Excel serial day numbers (1954..2119)
-        rest = t[todo()]
-        serial = pd.to_numeric(rest.where(rest.str.match(r"^\d{5}(\.\d+)?$").fillna(False).astype(bool)),
-                               errors="coerce")
-        hit4 = serial.between(20000, 80000)
-        if hit4.any():
-            res[serial.index[hit4]] = EXCEL_EPOCH + pd.to_timedelta(np.floor(serial[hit4]), unit="D")
-        # day-first / month-first
-        m = _extract(t[todo()], r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})$")
+_YEAR_FIRST = (r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[T\s].*)?$",   # ISO with a time, / or .
+               r"^(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?$",     # 2024年3月5日
+               r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")                              # 20240305
+_DAY_MONTH = r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})$"
+
+
+def _other_dates(t: pd.Series, order: str, n_filled: int, why: dict | None) -> pd.Series:
+    """Dates of the values that are not plain ISO: year-first forms, Excel serials, day/month forms, months
+    in words — each form tried on what the previous ones left."""
+    res = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+
+    def todo():
+        return res.isna().to_numpy()
+
+    for pattern in _YEAR_FIRST:
+        m = _extract(t[todo()], pattern)
         if len(m):
-            a, b, y = (pd.to_numeric(m[k]) for k in ("a", "b", "y"))
-            y = y.where(y >= 100, y + 2000)
-            use = order
-            if use in ("auto", "ymd"):
-                possible = (a <= 31) & (b <= 31) & ~((a > 12) & (b > 12))   # 13/13/2024 is no date at all
-                day_first = possible & (a > 12)
-                month_first = possible & (b > 12)
-                if day_first.any() and month_first.any():
-                    ex = day_first.idxmax() if day_first.sum() <= month_first.sum() else month_first.idxmax()
-                    raise AmbiguousDates(
-                        f"dates mix day-first and month-first forms (e.g. '{t[day_first.idxmax()]}' and "
-                        f"'{t[month_first.idxmax()]}'); set `date_order: dmy` or `mdy` for this table in the "
-                        "sources file and correct the other rows at the source", ex)
-                if day_first.any():
-                    use = "dmy"
-                elif month_first.any():
-                    use = "mdy"
-                elif (possible & (a != b)).sum() * 2 < (~empty).sum():
-                    # a few hand-typed 05/03/2024 in a column of other forms: those rows cannot be read
-                    amb = possible & (a != b)
-                    if why is not None:
-                        for i in amb[amb].index:
-                            why[i] = (f"'{t[i]}' could be {int(a[i])} {_MONTHS[int(b[i]) - 1]} or "
-                                      f"{int(b[i])} {_MONTHS[int(a[i]) - 1]}; write it as YYYY-MM-DD")
-                    a, b = a[~amb], b[~amb]
-                    y, m = y[~amb], m[~amb]
-                    use = "dmy"
-                elif (possible & (a != b)).any():
-                    ex = (possible & (a != b)).idxmax()
-                    raise AmbiguousDates(
-                        f"dates like '{t[ex]}' could be day-first or month-first and no value in the column "
-                        "tells which; set `date_order: dmy` or `mdy` for this table in the sources file", ex)
-                else:
-                    use = "dmy"
-            d, mth = (a, b) if use == "dmy" else (b, a)
-            res[m.index] = _ymd(y, mth, d)
-        # textual months: 5 Mar 2024, Mar 5, 2024, 05-Mar-2024
-        rest = t[todo()]
-        rest = rest[rest.str.contains(r"[A-Za-z]{3}", regex=True).fillna(False).astype(bool)
-                    & rest.str.contains(r"\d{4}", regex=True).fillna(False).astype(bool)]
-        if len(rest):
-            res[rest.index] = pd.to_datetime(rest.astype(object), format="mixed", errors="coerce",
-                                             dayfirst=order == "dmy").astype("datetime64[ns]")
-        res = res.where(res.between(FIRST_DAY, LAST_DAY))
-        out.loc[left] = res.dt.normalize().to_numpy()
-    bad = out.isna() & ~empty
-    return out.astype("datetime64[ns]"), bad
+            res[m.index] = _ymd(m["y"], m["m"], m["d"])
+    rest = t[todo()]                                    # Excel serial day numbers (1954..2119)
+    serial = pd.to_numeric(rest.where(rest.str.match(r"^\d{5}(\.\d+)?$").fillna(False).astype(bool)),
+                           errors="coerce")
+    hit = serial.between(20000, 80000)
+    if hit.any():
+        res[serial.index[hit]] = EXCEL_EPOCH + pd.to_timedelta(np.floor(serial[hit]), unit="D")
+    m = _extract(t[todo()], _DAY_MONTH)
+    if len(m):
+        found = _day_month(t, m, order, n_filled, why)
+        res[found.index] = found
+    rest = t[todo()]                                    # textual months: 5 Mar 2024, Mar 5, 2024, 05-Mar-2024
+    rest = rest[rest.str.contains(r"[A-Za-z]{3}", regex=True).fillna(False).astype(bool)
+                & rest.str.contains(r"\d{4}", regex=True).fillna(False).astype(bool)]
+    if len(rest):
+        res[rest.index] = pd.to_datetime(rest.astype(object), format="mixed", errors="coerce",
+                                         dayfirst=order == "dmy").astype("datetime64[ns]")
+    return res.where(res.between(FIRST_DAY, LAST_DAY)).dt.normalize()
+
+
+def _day_month(t: pd.Series, m: pd.DataFrame, order: str, n_filled: int, why: dict | None) -> pd.Series:
+    """Dates of the a/b/year values ``m`` (05/03/2024, 3.5.24) in the declared or the column's order."""
+    a, b, y = (pd.to_numeric(m[k]) for k in ("a", "b", "y"))
+    if order == "ymd":                                  # only 24/03/05 (two-digit year first) is year-first
+        short = m["y"].str.len().eq(2)
+        if why is not None:
+            for i in m.index[~short.to_numpy()]:
+                why[i] = ("date_not_ymd", {"text": t[i]})
+        return _ymd(a[short] + 2000, b[short], y[short])
+    y = y.where(y >= 100, y + 2000)
+    keep = pd.Series(True, index=m.index)
+    use = order
+    if order == "auto":
+        use, keep = _column_order(t, a, b, n_filled, why)
+    d, mth = (a, b) if use == "dmy" else (b, a)
+    return _ymd(y[keep], mth[keep], d[keep])
+
+
+def _column_order(t: pd.Series, a: pd.Series, b: pd.Series, n_filled: int, why: dict | None):
+    """("dmy" | "mdy", rows to read) for a column whose order is not declared.
+
+    Values with a part above 12 decide. A few values against a clear majority (at most one in ten — or a
+    single one against at least three) are left unread with a reason; so are a few undecidable values (05/03/2024)
+    in a column of other forms. Otherwise the column cannot be read safely: ``AmbiguousDates``.
+    """
+    possible = (a <= 31) & (b <= 31) & ~((a > 12) & (b > 12))     # 13/13/2024 is no date at all
+    day_first, month_first = possible & (a > 12), possible & (b > 12)
+    keep = pd.Series(True, index=a.index)
+    if day_first.any() and month_first.any():
+        major, minor = (day_first, month_first) if day_first.sum() >= month_first.sum() else (month_first, day_first)
+        n_major, n_minor = int(major.sum()), int(minor.sum())
+        if not (n_major >= 3 * n_minor and n_minor <= max(1, n_major // 10)):
+            ex = day_first.idxmax() if day_first.sum() <= month_first.sum() else month_first.idxmax()
+            raise AmbiguousDates(
+                f"dates mix day-first and month-first forms (e.g. '{t[day_first.idxmax()]}' and "
+                f"'{t[month_first.idxmax()]}'); set `date_order: dmy` or `mdy` for this table in the "
+                "sources file and correct the other rows at the source", ex)
+        key = "date_is_day_first" if minor is day_first else "date_is_month_first"
+        if why is not None:
+            for i in minor[minor].index:
+                why[i] = (key, {"text": t[i], "example": t[major.idxmax()]})
+        return ("dmy" if major is day_first else "mdy"), ~minor
+    if day_first.any():
+        return "dmy", keep
+    if month_first.any():
+        return "mdy", keep
+    amb = possible & (a != b)
+    if amb.any() and amb.sum() * 2 < n_filled:
+        # a few hand-typed 05/03/2024 in a column of other forms: those rows cannot be read
+        if why is not None:
+            for i in amb[amb].index:
+                why[i] = ("ambiguous_date", {"text": t[i], "d1": int(a[i]), "m1": int(b[i]),
+                                             "month1": _MONTHS[int(b[i]) - 1], "d2": int(b[i]),
+                                             "m2": int(a[i]), "month2": _MONTHS[int(a[i]) - 1]})
+        return "dmy", ~amb
+    if amb.any():
+        ex = amb.idxmax()
+        raise AmbiguousDates(
+            f"dates like '{t[ex]}' could be day-first or month-first and no value in the column "
+            "tells which; set `date_order: dmy` or `mdy` for this table in the sources file", ex)
+    return "dmy", keep

@@ -20,6 +20,8 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,8 @@ from clvlib.errors import DataError
 ROW = "_row"          # source row number (as a spreadsheet shows it) carried with every raw row
 FILE = "_file"
 PROBLEM = "_problem"  # non-empty: the record could not be split into the header's columns
+FIELDS, HEADER = "_fields", "_header"   # for such a record: how many fields it has, how many the header has
+FORMULA = "_formula:"  # + header: the formula of an Excel cell that holds no saved value (None elsewhere)
 SCAN_ROWS = 50        # rows searched for the header
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -246,8 +250,39 @@ def read_csv(path: Path, *, encoding: str = "auto", delimiter: str = "auto", hea
         raise DataError("the file is empty; export it again with a header row", file=path)
     enc = _head_encoding(path, head, encoding)
     limit = max(SCAN_ROWS, (header_row or 0) + 1)
-    delim = delimiter if delimiter != "auto" else None
-    if delim is None and expect:           # the delimiter under which a row shows the mapped headers
+    delim = _delimiter(path, enc, delimiter, header_row, expect, limit)
+    recs = _scan(path, enc, delim, limit)
+    i = _find_header([r for r, _ in recs], expect, header_row)
+    if i is None:
+        raise DataError(f"there is no row {header_row}; check header_row in the sources file", file=path)
+    header_no = i + 1                                # the header's row number as a spreadsheet shows it
+    wanted = {_norm(h) for g in (expect or []) for h in g}
+    names = _unique_names(recs[i][0], path, header_no, wanted)
+    skip = recs[i][1]                                # physical lines up to and including the header
+    include = [n for n in names if usecols is None or _norm(n) in usecols]
+    try:
+        table, invalid = _arrow_csv(path, enc, delim, skip, names, include)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:
+        if _decode_problem(e) and encoding == "auto" and enc == "utf-8" and _gbk_after_all(path):
+            return read_csv(path, encoding="gb18030", delimiter=delim, header_row=header_row, expect=expect,
+                            usecols=usecols)
+        if _decode_problem(e):
+            bad = _first_bad_byte(path, enc if enc != "utf-8-sig" else "utf-8")
+            if bad is not None:
+                _undecodable(path, bad, enc, delim, names)
+        msg = str(e)
+        raise DataError(f"cannot parse the CSV ({msg.splitlines()[0] if msg else type(e).__name__}); "
+                        "check the delimiter and quoting", file=path) from None
+    df, n_blank = _csv_frame(table, invalid, include, names, header_no, skip)
+    return FileRead(df, names, header_no, enc, n_blank)
+
+
+def _delimiter(path: Path, enc: str, delimiter: str, header_row: int | None, expect, limit: int) -> str:
+    """The delimiter given, else the one under which a row shows the mapped headers, else the most
+    frequent candidate on the header line (``,`` if none occurs)."""
+    if delimiter != "auto":
+        return delimiter
+    if expect:
         for d in DELIMITERS:
             recs = _scan(path, enc, d, limit)
             if header_row is not None:
@@ -255,28 +290,20 @@ def read_csv(path: Path, *, encoding: str = "auto", delimiter: str = "auto", hea
             else:
                 ok = _match_header([r for r, _ in recs], expect) is not None
             if ok:
-                delim = d
-                break
-    if delim is None:                      # else the most frequent candidate on the header line
-        with open(path, encoding=enc, newline="", errors="replace") as f:
-            lines = [ln for _, ln in zip(range(limit), f)]
-        if header_row is not None:
-            line = lines[header_row - 1] if len(lines) >= header_row else ""
-        else:
-            line = next((ln for ln in lines if ln.strip()), "")
-        counts = {d: line.count(d) for d in DELIMITERS}
-        delim = max(counts, key=counts.get) if max(counts.values()) else ","
-    recs = _scan(path, enc, delim, limit)
-    i = _find_header([r for r, _ in recs], expect, header_row)
-    if i is None:
-        raise DataError(f"there is no row {header_row}; check header_row in the sources file", file=path)
-    choice = (delim, recs, i)
-    delim, recs, i = choice
-    header_no = i + 1                                # the header's row number as a spreadsheet shows it
-    wanted = {_norm(h) for g in (expect or []) for h in g}
-    names = _unique_names(recs[i][0], path, header_no, wanted)
-    lines_before_data = recs[i][1]
-    include = [n for n in names if usecols is None or _norm(n) in usecols]
+                return d
+    with open(path, encoding=enc, newline="", errors="replace") as f:
+        lines = [ln for _, ln in zip(range(limit), f)]
+    if header_row is not None:
+        line = lines[header_row - 1] if len(lines) >= header_row else ""
+    else:
+        line = next((ln for ln in lines if ln.strip()), "")
+    counts = {d: line.count(d) for d in DELIMITERS}
+    return max(counts, key=counts.get) if max(counts.values()) else ","
+
+
+def _arrow_csv(path: Path, enc: str, delim: str, skip: int, names: list[str], include: list[str]):
+    """(pyarrow table of the records after the header, [(line, text, fields)] of records that do not
+    split into the header's columns)."""
     pa_enc = {"utf-8-sig": "utf8", "utf-8": "utf8"}.get(enc, enc)
     invalid: list[tuple] = []
 
@@ -287,7 +314,7 @@ def read_csv(path: Path, *, encoding: str = "auto", delimiter: str = "auto", hea
     def read(threads: bool):
         return pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=pa_enc, skip_rows=lines_before_data, column_names=names,
+            read_options=pacsv.ReadOptions(encoding=pa_enc, skip_rows=skip, column_names=names,
                                            block_size=1 << 24, use_threads=threads),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=False,
                                              invalid_row_handler=handler),
@@ -295,38 +322,45 @@ def read_csv(path: Path, *, encoding: str = "auto", delimiter: str = "auto", hea
                                                  include_columns=include, strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False))
 
-    try:
-        table = read(True)
-        if invalid and any(n is None for n, _, _ in invalid):
-            invalid.clear()
-            table = read(False)          # single-threaded: pyarrow then tells the row of each bad record
-    except (pa.ArrowInvalid, UnicodeDecodeError) as e:
-        msg = str(e)
-        if isinstance(e, UnicodeDecodeError) or "utf8" in msg.lower() or "decode" in msg.lower():
-            bad = _first_bad_byte(path, enc if enc != "utf-8-sig" else "utf-8")
-            if bad is not None and encoding == "auto" and enc == "utf-8":
-                few = _high_bytes(path, bad) < 8          # ASCII (or a stray GBK-valid-UTF-8 pair) so far
-                with open(path, "rb") as f:
-                    f.seek(max(0, bad - 16))
-                    sample = f.read(1 << 16)
-                if few and _looks_chinese(sample) and _first_bad_byte(path, "gb18030") is None:
-                    return read_csv(path, encoding="gb18030", delimiter=delim, header_row=header_row,
-                                    expect=expect, usecols=usecols)
-            if bad is not None:
-                _undecodable(path, bad, enc, delim, names)
-        raise DataError(f"cannot parse the CSV ({msg.splitlines()[0] if msg else type(e).__name__}); "
-                        "check the delimiter and quoting", file=path) from None
+    table = read(True)
+    if invalid and any(n is None for n, _, _ in invalid):
+        invalid.clear()
+        table = read(False)          # single-threaded: pyarrow then tells the row of each bad record
+    return table, invalid
+
+
+def _decode_problem(e: Exception) -> bool:
+    msg = str(e).lower()
+    return isinstance(e, UnicodeDecodeError) or "utf8" in msg or "decode" in msg
+
+
+def _gbk_after_all(path: Path) -> bool:
+    """A file judged UTF-8 from its head that is GB18030 further down (ASCII so far, Chinese after)."""
+    bad = _first_bad_byte(path, "utf-8")
+    if bad is None or _high_bytes(path, bad) >= 8:  # ASCII (or a stray GBK-valid-UTF-8 pair) so far
+        return False
+    with open(path, "rb") as f:
+        f.seek(max(0, bad - 16))
+        sample = f.read(1 << 16)
+    return _looks_chinese(sample) and _first_bad_byte(path, "gb18030") is None
+
+
+def _csv_frame(table: pa.Table, invalid: list, include: list[str], names: list[str], header_no: int,
+               skip: int) -> tuple[pd.DataFrame, int]:
+    """The records as a frame with spreadsheet row numbers, blank records dropped (counted), records
+    that do not split into the header's columns kept as ``_problem`` rows."""
     n = table.num_rows
     rows = np.arange(header_no + 1, header_no + 1 + n + len(invalid), dtype=np.int64)
     problems = None
     if invalid:
-        bad_rows = np.array([num - lines_before_data + header_no for num, _, _ in invalid], dtype=np.int64)
+        bad_rows = np.array([num - skip + header_no for num, _, _ in invalid], dtype=np.int64)
         rows = np.setdiff1d(rows, bad_rows)[:n]
         problems = pd.DataFrame({c: pd.Series([""] * len(invalid), dtype=pd.StringDtype("pyarrow"))
                                  for c in include})
         problems[ROW] = bad_rows
-        problems[PROBLEM] = [f"the row has {k} fields but the header has {len(names)}; check the delimiter "
-                             f"and quotes in this row" for _, _, k in invalid]
+        problems[PROBLEM] = [f"the row has {k} fields but the header has {len(names)}" for _, _, k in invalid]
+        problems[FIELDS] = [str(k) for _, _, k in invalid]
+        problems[HEADER] = str(len(names))
         problems["_text"] = [t[:200] for _, t, _ in invalid]
     blank = None
     if n and include:
@@ -337,7 +371,6 @@ def read_csv(path: Path, *, encoding: str = "auto", delimiter: str = "auto", hea
         blank = ~np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
     df = pd.DataFrame({c: pd.Series(pd.arrays.ArrowStringArray(table.column(c)), copy=False) for c in include},
                       copy=False) if include else pd.DataFrame(index=pd.RangeIndex(n))
-    del table
     df[ROW] = rows
     n_blank = 0
     if blank is not None and blank.any():
@@ -346,51 +379,19 @@ def read_csv(path: Path, *, encoding: str = "auto", delimiter: str = "auto", hea
     if problems is not None:
         df[PROBLEM] = ""
         df = pd.concat([df, problems], ignore_index=True).sort_values(ROW, kind="stable")
-    df = df.reset_index(drop=True)
-    return FileRead(df, names, header_no, enc, n_blank)
+    return df.reset_index(drop=True), n_blank
 
 
 # ------------------------------------------------------------------------------------------- Excel
 def read_xlsx(path: Path, *, sheet=None, header_row: int | None = None, expect: list[list[str]] | None = None,
               usecols: set[str] | None = None) -> FileRead:
-    """Read one sheet; the header may sit below title or blank rows (found via ``expect``)."""
-    try:
-        import openpyxl
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a corrupt or wrong file
-        raise DataError(f"cannot open the Excel workbook ({type(e).__name__}: {e}); open it in Excel and save "
-                        "it again as .xlsx, or export CSV", file=path) from None
-    try:
-        names = wb.sheetnames
-        if sheet is None:
-            key = names[0]
-        elif isinstance(sheet, int) and not isinstance(sheet, bool):
-            if not 0 <= sheet < len(names):
-                raise DataError(f"sheet number {sheet} does not exist (0 is the first); the workbook has "
-                                f"{len(names)} sheet(s): {', '.join(names)}", file=path)
-            key = names[sheet]
-        elif str(sheet) in names:
-            key = str(sheet)
-        else:
-            lower = {_norm(n): n for n in names}
-            if _norm(sheet) not in lower:
-                raise DataError(f"sheet '{sheet}' not found; the workbook has: {', '.join(names)} — set `sheet:` "
-                                "in the sources file", file=path)
-            key = lower[_norm(sheet)]
-        ws = wb[key]
-        if not hasattr(ws, "iter_rows"):
-            raise DataError(f"sheet '{key}' is a chart, not a table; set `sheet:` to the sheet with the data",
-                            file=path)
-        try:
-            ws.reset_dimensions()          # some exporters write a wrong size; read what is there
-            data = [tuple(r) for r in ws.iter_rows(values_only=True)]
-        except DataError:
-            raise
-        except Exception as e:
-            raise DataError(f"cannot read sheet '{key}' ({type(e).__name__}: {e}); open it in Excel and save it "
-                            "again as .xlsx, or export CSV", file=path) from None
-    finally:
-        wb.close()
+    """Read one sheet; the header may sit below title or blank rows (found via ``expect``).
+
+    A cell that holds a formula whose value was never saved (a workbook written by a program, not by
+    Excel) reads as empty; its formula is kept in the column ``_formula:<header>`` so the row can be set
+    aside with that reason rather than as an empty value.
+    """
+    key, data = _sheet_values(path, sheet, data_only=True)
     i = _find_header([list(r) for r in data[:max(SCAN_ROWS, header_row or 0)]], expect, header_row)
     if i is None:
         raise DataError(f"sheet '{key}' is empty" + (f" (no row {header_row})" if header_row else "")
@@ -402,8 +403,11 @@ def read_xlsx(path: Path, *, sheet=None, header_row: int | None = None, expect: 
     body = [r[:width] + (None,) * (width - len(r)) for r in data[i + 1:]]
     df = pd.DataFrame(body, columns=headers, dtype=object) if body else pd.DataFrame(
         {h: pd.Series(dtype=object) for h in headers})
-    if usecols is not None:
-        df = df[[h for h in headers if _norm(h) in usecols]]
+    keep = [h for h in headers if usecols is None or _norm(h) in usecols]
+    df = df[keep]
+    formulas = _formulas_without_value(path, key, data, header_no, headers, keep) if _has_formulas(path) else {}
+    for h, col in formulas.items():
+        df[FORMULA + h] = col
     df[ROW] = np.arange(header_no + 1, header_no + 1 + len(df), dtype=np.int64)
     cells = df.drop(columns=[ROW])
     filled = cells.map(lambda v: v is not None and not (isinstance(v, str) and not v.strip())
@@ -413,6 +417,82 @@ def read_xlsx(path: Path, *, sheet=None, header_row: int | None = None, expect: 
     if n_blank:
         df = df.loc[filled]
     return FileRead(df.reset_index(drop=True), headers, header_no, None, n_blank)
+
+
+def _sheet_values(path: Path, sheet, data_only: bool) -> tuple[str, list]:
+    """(sheet name, rows of cells) — values (``data_only``) or cell objects with their data types."""
+    try:
+        import openpyxl
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    except Exception as e:  # openpyxl raises many types for a corrupt or wrong file
+        raise DataError(f"cannot open the Excel workbook ({type(e).__name__}: {e}); open it in Excel and save "
+                        "it again as .xlsx, or export CSV", file=path) from None
+    try:
+        key = _sheet_name(path, wb.sheetnames, sheet)
+        ws = wb[key]
+        if not hasattr(ws, "iter_rows"):
+            raise DataError(f"sheet '{key}' is a chart, not a table; set `sheet:` to the sheet with the data",
+                            file=path)
+        try:
+            ws.reset_dimensions()          # some exporters write a wrong size; read what is there
+            if data_only:
+                return key, [tuple(r) for r in ws.iter_rows(values_only=True)]
+            return key, [[(c.row, c.column, c.value) for c in r if getattr(c, "data_type", None) == "f"]
+                         for r in ws.iter_rows()]
+        except DataError:
+            raise
+        except Exception as e:
+            raise DataError(f"cannot read sheet '{key}' ({type(e).__name__}: {e}); open it in Excel and save it "
+                            "again as .xlsx, or export CSV", file=path) from None
+    finally:
+        wb.close()
+
+
+def _sheet_name(path: Path, names: list[str], sheet) -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if not 0 <= sheet < len(names):
+            raise DataError(f"sheet number {sheet} does not exist (0 is the first); the workbook has "
+                            f"{len(names)} sheet(s): {', '.join(names)}", file=path)
+        return names[sheet]
+    if str(sheet) in names:
+        return str(sheet)
+    lower = {_norm(n): n for n in names}
+    if _norm(sheet) not in lower:
+        raise DataError(f"sheet '{sheet}' not found; the workbook has: {', '.join(names)} — set `sheet:` "
+                        "in the sources file", file=path)
+    return lower[_norm(sheet)]
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the .xlsx holds a formula (a quick look at the XML, no parsing)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(_FORMULA_TAG.search(z.read(n)) for n in z.namelist()
+                       if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+
+
+def _formulas_without_value(path: Path, sheet: str, values: list, header_no: int, headers: list[str],
+                            keep: list[str]) -> dict[str, list]:
+    """header -> per body row, the formula of each cell that has no saved value (None elsewhere)."""
+    _, cells = _sheet_values(path, sheet, data_only=False)
+    n_body = max(len(values) - header_no, 0)
+    kept = set(keep)
+    out: dict[str, list] = {}
+    for row in cells:
+        for r, c, formula in row:
+            if r <= header_no or c > len(headers) or headers[c - 1] not in kept:
+                continue
+            saved = values[r - 1][c - 1] if r - 1 < len(values) and c - 1 < len(values[r - 1]) else None
+            if saved is None:
+                out.setdefault(headers[c - 1], [None] * n_body)[r - header_no - 1] = str(formula)
+    return out
 
 
 def read_parquet(path: Path, usecols: set[str] | None = None) -> FileRead:

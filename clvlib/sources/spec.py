@@ -133,11 +133,35 @@ def _headers(value) -> list[str] | None:
 
 
 def _table(name: str, t: dict, defaults: dict, folder: Path, problems: list[str]) -> TableSource | None:
+    """One table's declaration checked and read; every problem appended to ``problems`` (one line each)."""
     table_def = contract.TABLES[name]
     where = f"tables.{name}"
     for k in t:
         if k not in TABLE_KEYS:
             problems.append(f"{where}.{k}: unknown key (known: {', '.join(sorted(TABLE_KEYS))})")
+    opts = _file_options(t, defaults, where, problems)
+    header_row = _header_row(t, where, problems)
+    cols, consts, headers, optional = _columns(table_def, t.get("columns") or {}, where, problems)
+    values = _value_maps(table_def, t.get("values") or {}, where, problems)
+    by_name = t.get("by_name") or []
+    if isinstance(by_name, str):
+        by_name = [by_name]
+    name_headers = {norm(h) for c in NAME_LOOKUPS for h in headers.get(c, [])}
+    for h in by_name:
+        if not isinstance(h, str) or norm(h) not in name_headers:
+            problems.append(f"{where}.by_name: {h!r} is not a header mapped to "
+                            f"{' or '.join(c for c in NAME_LOOKUPS if c in table_def.column_names)}")
+    scale, invert = _number_transforms(table_def, t, where, problems)
+    base, max_age = _fx_options(name, t, where, problems)
+    return TableSource(table=name, pattern=str(t["file"]), folder=folder, columns=cols, constants=consts,
+                       values=values, headers=headers, optional=optional, by_name={norm(h) for h in by_name
+                                                                                   if isinstance(h, str)},
+                       scale=scale, invert=invert, base=base, max_age_days=max_age,
+                       header_row=header_row, **opts)
+
+
+def _file_options(t: dict, defaults: dict, where: str, problems: list[str]) -> dict:
+    """sheet, format, encoding, delimiter, decimal, date_order: the table's, else the file's defaults."""
     opts = {**defaults, **{k: t[k] for k in ("sheet", "format", "encoding", "delimiter", "decimal",
                                                "date_order") if k in t and t[k] is not None}}
     if opts.get("date_order", "auto") not in DATE_ORDERS:
@@ -151,20 +175,28 @@ def _table(name: str, t: dict, defaults: dict, folder: Path, problems: list[str]
         problems.append(f"{where}.delimiter: must be auto or one character such as ',' ';' or '\\t'")
     if not isinstance(opts.get("encoding", "auto"), str):
         problems.append(f"{where}.encoding: must be auto or a codec name such as utf-8 or gb18030")
+    return opts
+
+
+def _header_row(t: dict, where: str, problems: list[str]) -> int | None:
     header_row = t.get("header_row", "auto")
     if header_row in (None, "auto"):
-        header_row = None
-    elif isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+        return None
+    if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
         problems.append(f"{where}.header_row: must be auto or the row number of the header (1 = first)")
-        header_row = None
+        return None
+    return header_row
+
+
+def _columns(table_def: contract.Table, columns, where: str, problems: list[str]):
+    """(first header, constants, alternative headers, optional columns) of the ``columns:`` mapping."""
     cols, consts, headers, optional = {}, {}, {}, set()
-    columns = t.get("columns") or {}
     if not isinstance(columns, dict):
         problems.append(f"{where}.columns: must map canonical column names to headers")
         columns = {}
     for canon, src in columns.items():
         if canon not in table_def.column_names:
-            problems.append(f"{where}.columns.{canon}: not a column of {name} "
+            problems.append(f"{where}.columns.{canon}: not a column of {table_def.name} "
                             f"({', '.join(table_def.column_names)})")
             continue
         if isinstance(src, dict) and "value" in src:
@@ -189,14 +221,18 @@ def _table(name: str, t: dict, defaults: dict, folder: Path, problems: list[str]
         cols[canon], headers[canon] = hs[0], hs
         if opt:
             optional.add(canon)
+    return cols, consts, headers, optional
+
+
+def _value_maps(table_def: contract.Table, vraw, where: str, problems: list[str]) -> dict:
+    """canonical column -> {norm(file value) or "*": canonical value} of the ``values:`` mapping."""
     values = {}
-    vraw = t.get("values") or {}
     if not isinstance(vraw, dict):
         problems.append(f"{where}.values: must map canonical columns to {{file value: canonical value}}")
         vraw = {}
     for canon, mapping in vraw.items():
         if canon not in table_def.column_names:
-            problems.append(f"{where}.values.{canon}: not a column of {name}")
+            problems.append(f"{where}.values.{canon}: not a column of {table_def.name}")
             continue
         if not isinstance(mapping, dict):
             problems.append(f"{where}.values.{canon}: must map file values to canonical values")
@@ -210,14 +246,11 @@ def _table(name: str, t: dict, defaults: dict, folder: Path, problems: list[str]
                                 f"{', '.join(col.allowed)}")
             out[key] = v
         values[canon] = out
-    by_name = t.get("by_name") or []
-    if isinstance(by_name, str):
-        by_name = [by_name]
-    name_headers = {norm(h) for c in NAME_LOOKUPS for h in headers.get(c, [])}
-    for h in by_name:
-        if not isinstance(h, str) or norm(h) not in name_headers:
-            problems.append(f"{where}.by_name: {h!r} is not a header mapped to "
-                            f"{' or '.join(c for c in NAME_LOOKUPS if c in table_def.column_names)}")
+    return values
+
+
+def _number_transforms(table_def: contract.Table, t: dict, where: str, problems: list[str]):
+    """(``scale:`` factors, ``invert:`` columns), only on money and number columns."""
     scale = {}
     for canon, f in (t.get("scale") or {}).items():
         if canon not in table_def.column_names or table_def.column(canon).kind not in ("money", "number"):
@@ -231,7 +264,12 @@ def _table(name: str, t: dict, defaults: dict, folder: Path, problems: list[str]
         invert = [invert]
     for canon in invert:
         if canon not in table_def.column_names or table_def.column(canon).kind != "number":
-            problems.append(f"{where}.invert: {canon!r} is not a number column of {name}")
+            problems.append(f"{where}.invert: {canon!r} is not a number column of {table_def.name}")
+    return scale, set(invert)
+
+
+def _fx_options(name: str, t: dict, where: str, problems: list[str]):
+    """(``base``, ``max_age_days``) — of the fx_rates table only."""
     base = t.get("base")
     max_age = t.get("max_age_days")
     if name != "fx_rates" and (base is not None or max_age is not None):
@@ -241,11 +279,7 @@ def _table(name: str, t: dict, defaults: dict, folder: Path, problems: list[str]
     if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int)
                                 or not 0 <= max_age <= 3660):
         problems.append(f"{where}.max_age_days: must be a whole number between 0 and 3660")
-    return TableSource(table=name, pattern=str(t["file"]), folder=folder, columns=cols, constants=consts,
-                       values=values, headers=headers, optional=optional, by_name={norm(h) for h in by_name
-                                                                                   if isinstance(h, str)},
-                       scale=scale, invert=set(invert), base=base, max_age_days=max_age,
-                       header_row=header_row, **opts)
+    return base, max_age
 
 
 def load_sources(path: str | Path) -> Sources:

@@ -1,7 +1,8 @@
 """Stage ``intake``: every input file read, mapped to the data contract, each row accepted or set aside.
 
-Files: the canonical tables as ``<table>.parquet``, ``quarantine.csv`` (one line per set-aside row)
-and ``intake.json`` (row counts per table, notes, seconds).
+Files: the canonical tables as ``<table>.parquet``, ``quarantine.csv`` (one line per set-aside row),
+``repairs.csv`` (one line per value changed on load) and ``intake.json`` (row counts per table, notes
+with their translation keys, seconds).
 """
 from __future__ import annotations
 
@@ -36,14 +37,31 @@ def build(wb):
     return load_inputs(wb.params)
 
 
+def _note_record(n) -> dict:
+    return {"text": str(n), "key": getattr(n, "key", None), "args": getattr(n, "args", None)}
+
+
+def _note(rec):
+    from clvlib.sources.reasons import NOTE, Note
+
+    if isinstance(rec, str):
+        return rec
+    if rec.get("key") in NOTE:
+        return Note(rec["key"], **(rec.get("args") or {}))
+    return rec["text"]
+
+
 def save(inp, data_dir: Path) -> None:
     from clvlib.safety import safe_csv
+    from clvlib.sources import write_repairs
 
     for name, df in inp.tables.items():
         df.to_parquet(data_dir / f"{name}.parquet", index=False)
     safe_csv(inp.quarantine, data_dir / "quarantine.csv")
+    write_repairs(inp, data_dir)
     (data_dir / "intake.json").write_text(json.dumps(
-        {"counts": inp.counts, "seconds": round(inp.seconds, 3), "notes": inp.notes}, indent=1, default=str))
+        {"counts": inp.counts, "seconds": round(inp.seconds, 3), "notes": [_note_record(n) for n in inp.notes]},
+        indent=1, default=str, ensure_ascii=False))
 
 
 def load(data_dir: Path):
@@ -51,12 +69,13 @@ def load(data_dir: Path):
 
     tables = {name: pd.read_parquet(data_dir / f"{name}.parquet") for name in contract.TABLES}
     q = pd.read_csv(data_dir / "quarantine.csv", dtype=str, keep_default_na=False)
+    repairs = pd.read_csv(data_dir / "repairs.csv", dtype=str, keep_default_na=False)
     meta = json.loads((data_dir / "intake.json").read_text())
     return Inputs(tables=tables, quarantine=q, counts=meta["counts"], seconds=meta["seconds"],
-                  notes=meta.get("notes", []))
+                  notes=[_note(n) for n in meta.get("notes", [])], repairs=repairs)
 
 
 STAGE = register(Stage(
     "intake", build, save, load, params=("reporting_currency", "fx"), reads_inputs=True,
-    files=tuple(f"{t}.parquet" for t in contract.TABLES) + ("quarantine.csv", "intake.json"),
+    files=tuple(f"{t}.parquet" for t in contract.TABLES) + ("quarantine.csv", "repairs.csv", "intake.json"),
     doc="the canonical tables, the quarantine and the row counts"))
