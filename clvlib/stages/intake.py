@@ -7,6 +7,7 @@ with their translation keys, seconds).
 from __future__ import annotations
 
 import json
+from itertools import zip_longest
 from pathlib import Path
 
 import pandas as pd
@@ -37,18 +38,18 @@ def build(wb):
     return load_inputs(wb.params)
 
 
-def _note_record(n) -> dict:
-    return {"text": str(n), "key": getattr(n, "key", None), "args": getattr(n, "args", None)}
+def _note_key(n) -> dict | None:
+    key = getattr(n, "key", None)
+    return {"key": key, "args": n.args} if key else None
 
 
-def _note(rec):
+def _note(text: str, rec: dict | None):
+    """A note read back: translatable again when its key was saved (``clvlib.sources.reasons.Note``)."""
     from clvlib.sources.reasons import NOTE, Note
 
-    if isinstance(rec, str):
-        return rec
-    if rec.get("key") in NOTE:
+    if rec and rec.get("key") in NOTE:
         return Note(rec["key"], **(rec.get("args") or {}))
-    return rec["text"]
+    return text
 
 
 def save(inp, data_dir: Path) -> None:
@@ -60,7 +61,8 @@ def save(inp, data_dir: Path) -> None:
     safe_csv(inp.quarantine, data_dir / "quarantine.csv")
     write_repairs(inp, data_dir)
     (data_dir / "intake.json").write_text(json.dumps(
-        {"counts": inp.counts, "seconds": round(inp.seconds, 3), "notes": [_note_record(n) for n in inp.notes]},
+        {"counts": inp.counts, "seconds": round(inp.seconds, 3), "notes": [str(n) for n in inp.notes],
+         "note_keys": [_note_key(n) for n in inp.notes]},
         indent=1, default=str, ensure_ascii=False))
 
 
@@ -72,7 +74,8 @@ def load(data_dir: Path):
     repairs = pd.read_csv(data_dir / "repairs.csv", dtype=str, keep_default_na=False)
     meta = json.loads((data_dir / "intake.json").read_text())
     return Inputs(tables=tables, quarantine=q, counts=meta["counts"], seconds=meta["seconds"],
-                  notes=[_note(n) for n in meta.get("notes", [])], repairs=repairs)
+                  notes=[_note(n, k) for n, k in zip_longest(meta.get("notes", []), meta.get("note_keys", []))],
+                  repairs=repairs)
 
 
 STAGE = register(Stage(
