@@ -250,20 +250,45 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
 
     Returns ``(tables, truth, truth_customers)``: the canonical tables (as the export files will hold
     them), the ground truth, and per-customer latent values (lambda, p, nu, died).
+
+    The steps below draw from one random generator in a fixed order, so the company is a pure
+    function of the arguments.
     """
     if n_customers < 50:
         raise ClvError(f"demo-data needs at least 50 customers, got {n_customers}")
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end)
     start = pd.Timestamp(end.year - years, end.month, 1) + pd.offsets.MonthBegin(1)
-    span = (end - start).days
     truth = DemoTruth(seed=seed, n_customers=n_customers, start=str(start.date()), end=str(end.date()))
-    bg, gg = truth.bgnbd, truth.gamma_gamma
-
     reps = _reps(rng, n_customers, start, end)
     fx = _fx(rng, start, end)
+    cust = _customers(rng, n_customers, start, end, reps, truth)
+    occ = _purchases(rng, cust, end, truth)
+    ownership, occ_rep, co_rep = _ownership(rng, cust, reps, occ)
+    inv = _invoices(rng, cust, occ, occ_rep, end)
+    docs = pd.concat([inv, _credit_notes(rng, inv, end), _cancelled(rng, inv)], ignore_index=True)
+    orders = _orders_table(docs, fx)
+    co_ids = cust["customer_id"].to_numpy()[list(co_rep)]
+    order_splits = _order_splits(rng, orders, reps, dict(zip(co_ids, co_rep.values())))
+    customers = _customers_table(rng, cust)
+    nps = _nps(rng, cust, start, end)
+    complaints = _complaints(rng, orders, cust, end)
 
-    # ---- customers: arrival (more later: the company grows), country, latent behaviour
+    truth.rep_archetypes = {r.rep_id: r.archetype for r in reps.itertuples() if r.role == "sales"}
+    tables = {"orders": orders, "order_splits": order_splits, "customers": customers, "reps": _reps_table(reps),
+              "ownership": _ownership_table(ownership), "nps": nps, "complaints": complaints,
+              "fx_rates": fx.assign(date=fx["date"].dt.date)}
+    if defects:
+        tables, truth.defects = _plant_defects(rng, tables)
+    truth_customers = cust[["customer_id", "country", "team", "first_date", "T_weeks", "lam_true", "p_true",
+                            "nu_true", "died", "death_weeks", "acq_rep", "acq_arch"]].copy()
+    return tables, truth, truth_customers
+
+
+def _customers(rng, n_customers, start, end, reps, truth) -> pd.DataFrame:
+    """Arrival (more later: the company grows), country and team, latent behaviour and acquiring rep."""
+    bg, gg = truth.bgnbd, truth.gamma_gamma
+    span = (end - start).days
     countries = np.array(list(COUNTRY_WEIGHT))
     w = np.array([COUNTRY_WEIGHT[c] for c in countries], float)
     country = countries[rng.choice(len(countries), n_customers, p=w / w.sum())]
@@ -285,8 +310,14 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     cust["acq_rep"] = _assign_reps(rng, cust, reps, mean_p)
     arche = reps.set_index("rep_id")["archetype"]
     cust["acq_arch"] = arche.reindex(cust["acq_rep"]).to_numpy()
+    return cust
 
-    occ = _simulate_occasions(rng, cust, bg)
+
+def _purchases(rng, cust, end, truth) -> pd.DataFrame:
+    """Purchase occasions up to ``end`` with their date and USD value (Gamma-Gamma; hunters' first
+    orders inflated)."""
+    gg = truth.gamma_gamma
+    occ = _simulate_occasions(rng, cust, truth.bgnbd)
     truth.n_occasions = int(len(occ))
     c_idx = occ["cust"].to_numpy()
     occ["date"] = (cust["first_date"].to_numpy()[c_idx]
@@ -297,15 +328,24 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     value = rng.gamma(gg["p"], 1.0 / cust["nu_true"].to_numpy()[c_idx])
     value = np.where(hunter_first, value * 1.6, value)
     occ["value_usd"] = np.round(value, 2)
+    return occ
 
-    # ---- ownership over time: acquiring rep, handed over when a rep leaves
+
+def _ownership(rng, cust, reps, occ):
+    """Ownership over time -- the acquiring rep, handed over when a rep leaves; some key accounts
+    co-owned 50/50 with a team mate -- and the rep who booked each occasion.
+
+    Returns ``(ownership, occasion rep, {customer position: co-owner})``.
+    """
+    n_customers = len(cust)
+    c_idx = occ["cust"].to_numpy()
     owner_now = cust["acq_rep"].to_numpy().copy()
     own_rows = [pd.DataFrame({"customer_id": cust["customer_id"], "rep_id": owner_now,
                               "valid_from": cust["first_date"], "share": 1.0})]
     occ_rep = owner_now[c_idx].copy()
     occ_dates = occ["date"].to_numpy()
     leavers = reps[reps.leave_date.notna() & (reps.role == "sales")].sort_values("leave_date")
-    handovers = []
+    handed = np.zeros(n_customers, bool)
     for _, lv in leavers.iterrows():
         repl = reps.loc[reps["replaces"] == lv.rep_id, "rep_id"]
         new = repl.iloc[0] if len(repl) else None
@@ -314,7 +354,7 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
             continue
         when = lv.leave_date + pd.Timedelta(days=1)
         owner_now[moved] = new
-        handovers.append((moved, when, new))
+        handed[moved] = True
         own_rows.append(pd.DataFrame({"customer_id": cust["customer_id"].to_numpy()[moved], "rep_id": new,
                                       "valid_from": when, "share": 1.0}))
         is_moved = np.zeros(n_customers, bool)
@@ -326,9 +366,6 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     ownership["valid_to"] = (ownership.groupby("customer_id")["valid_from"].shift(-1)
                              - pd.Timedelta(days=1))
     # key accounts co-owned 50/50 with a team mate (never handed over)
-    handed = np.zeros(n_customers, bool)
-    for moved, _, _ in handovers:
-        handed[moved] = True
     sales = reps[(reps.role == "sales") & reps.leave_date.isna()]
     co = np.flatnonzero(~handed & (rng.random(n_customers) < 0.02))
     mate = _team_mates(rng, sales, cust["team"].to_numpy()[co], cust["acq_rep"].to_numpy()[co],
@@ -341,8 +378,13 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
         "customer_id": co_ids, "rep_id": list(co_rep.values()),
         "valid_from": cust["first_date"].to_numpy()[list(co_rep)], "share": 0.5, "valid_to": pd.NaT})],
         ignore_index=True).sort_values(["customer_id", "valid_from", "rep_id"]).reset_index(drop=True)
+    return ownership, occ_rep, co_rep
 
-    # ---- invoices: split shipments, margins, costs, currencies
+
+def _invoices(rng, cust, occ, occ_rep, end) -> pd.DataFrame:
+    """One invoice per occasion (5% shipped in two): currency, margin, costs, incoterm, payment terms,
+    invoice number and payment (mostly on time, some late, a few never -- more among hunters' accounts)."""
+    n_customers = len(cust)
     split = rng.random(len(occ)) < 0.05
     occ_of_inv = np.repeat(np.arange(len(occ)), np.where(split, 2, 1))
     inv = occ.loc[occ_of_inv].reset_index(drop=True)
@@ -379,7 +421,6 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     inv["doc_type"] = "invoice"
     inv["status"] = "booked"
     inv["original_order_id"] = None
-    # payments: due by terms; mostly on time, some late, a few never (more among hunters' accounts)
     hunter_acct = cust["acq_arch"].to_numpy()[inv["cust"].to_numpy()] == "hunter"
     inv["due_date"] = inv["date"] + pd.to_timedelta([TERMS[t] for t in inv["payment_terms"]], unit="D")
     r = rng.random(len(inv))
@@ -389,9 +430,13 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
                              -rng.integers(0, 6, len(inv))))
     paid = inv["due_date"] + pd.to_timedelta(late, unit="D")
     inv["paid_date"] = paid.where(paid <= end)
+    inv["hunter_acct"] = hunter_acct
+    return inv
 
-    # returns: credit notes 10-90 days later for part of the goods
-    ret = rng.random(len(inv)) < np.where(hunter_acct, 0.07, 0.02)
+
+def _credit_notes(rng, inv, end) -> pd.DataFrame:
+    """Returns: credit notes 10-90 days after the invoice for part of the goods (more for hunters)."""
+    ret = rng.random(len(inv)) < np.where(inv["hunter_acct"].to_numpy(), 0.07, 0.02)
     cn = inv[ret].copy()
     frac = rng.uniform(0.1, 1.0, len(cn))
     cn["date"] = cn["date"] + pd.to_timedelta(rng.integers(10, 90, len(cn)), unit="D")
@@ -406,14 +451,20 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     cn["other_usd"] = 0.0
     cn["due_date"] = pd.NaT
     cn["paid_date"] = cn["date"]
-    # cancelled documents: an order raised, then cancelled before shipping (excluded everywhere)
+    return cn
+
+
+def _cancelled(rng, inv) -> pd.DataFrame:
+    """Cancelled documents: an order raised, then cancelled before shipping (excluded everywhere)."""
     canc = inv.sample(frac=0.01, random_state=int(rng.integers(1 << 30))).copy()
     canc["order_id"] = [f"SO-X-{i:05d}" for i in range(1, len(canc) + 1)]
     canc["status"] = "cancelled"
     canc["paid_date"] = pd.NaT
-    docs = pd.concat([inv, cn, canc], ignore_index=True)
+    return canc
 
-    # in the document's currency, at the order date's rate
+
+def _orders_table(docs, fx) -> pd.DataFrame:
+    """The orders export: amounts in the document's currency at the order date's rate."""
     fx_idx = fx.sort_values("date")
     rate = np.ones(len(docs))
     for cur in FX_START:
@@ -423,7 +474,7 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
             pos = np.searchsorted(f["date"].to_numpy(), docs.loc[sel, "date"].to_numpy(), side="right") - 1
             rate[sel] = f["rate"].to_numpy()[pos]
     dec = np.where(docs["currency"] == "JPY", 0, 2)
-    orders = pd.DataFrame({
+    return pd.DataFrame({
         "order_id": docs["order_id"], "order_date": docs["date"].dt.date, "customer_id": docs["customer_id"],
         "rep_id": docs["rep_id"], "currency": docs["currency"],
         "amount": [round(v, int(d)) for v, d in zip(docs["usd"] / rate, dec)],
@@ -435,10 +486,12 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
         "due_date": docs["due_date"].dt.date, "paid_date": docs["paid_date"].dt.date,
     }).sort_values(["order_date", "order_id"], kind="stable").reset_index(drop=True)
 
-    # ---- split credit: co-owned accounts 50/50; some deals shared with a team mate 70/30
+
+def _order_splits(rng, orders, reps, co_map) -> pd.DataFrame:
+    """Split credit: co-owned accounts 50/50; some deals shared with a team mate 70/30."""
     book = orders[(orders.status == "booked") & (orders.doc_type == "invoice")]
+    co_ids = list(co_map)
     co_orders = book[book.customer_id.isin(co_ids)]
-    co_map = dict(zip(co_ids, co_rep.values()))
     splits = [pd.DataFrame({"order_id": co_orders.order_id, "rep_id": co_orders.rep_id, "share": 0.5}),
               pd.DataFrame({"order_id": co_orders.order_id, "rep_id": co_orders.customer_id.map(co_map),
                             "share": 0.5})]
@@ -450,17 +503,23 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     shared = shared.assign(helper=helpers).dropna(subset=["helper"])
     splits += [pd.DataFrame({"order_id": shared.order_id, "rep_id": shared.rep_id, "share": 0.7}),
                pd.DataFrame({"order_id": shared.order_id, "rep_id": shared.helper, "share": 0.3})]
-    order_splits = pd.concat(splits, ignore_index=True).sort_values(["order_id", "share"],
-                                                                     ascending=[True, False]).reset_index(drop=True)
+    return pd.concat(splits, ignore_index=True).sort_values(["order_id", "share"],
+                                                            ascending=[True, False]).reset_index(drop=True)
 
-    # ---- customers table
+
+def _customers_table(rng, cust) -> pd.DataFrame:
+    """The customer list: a made-up company name, country, industry, first seen."""
+    n_customers = len(cust)
+    country = cust["country"].to_numpy()
     name = (_pick(rng, NAME_A, n_customers) + " " + _pick(rng, NAME_B, n_customers) + " "
             + np.array([SUFFIX[c] for c in country], dtype=object))
-    customers = pd.DataFrame({"customer_id": cust["customer_id"], "name": name, "country": country,
-                              "industry": _pick(rng, INDUSTRIES, n_customers),
-                              "first_seen": cust["first_date"].dt.date})
+    return pd.DataFrame({"customer_id": cust["customer_id"], "name": name, "country": country,
+                         "industry": _pick(rng, INDUSTRIES, n_customers),
+                         "first_seen": cust["first_date"].dt.date})
 
-    # ---- NPS: surveys each January and July to a third of live accounts; farmers' accounts score higher
+
+def _nps(rng, cust, start, end) -> pd.DataFrame:
+    """NPS: surveys each January and July to a third of live accounts; farmers' accounts score higher."""
     rows = []
     arch_adj = {"hunter": -1.0, "farmer": 0.8, "balanced": 0.0}
     for d in pd.date_range(start, end, freq="6MS"):
@@ -469,7 +528,7 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
             continue
         age_w = (d - cust["first_date"]).dt.days.to_numpy() / 7
         alive = (age_w > 4) & ~(cust["died"].to_numpy() & (cust["death_weeks"].to_numpy() < age_w))
-        resp = alive & (rng.random(n_customers) < 0.3)
+        resp = alive & (rng.random(len(cust)) < 0.3)
         idx = np.flatnonzero(resp)
         owner_arch = cust["acq_arch"].to_numpy()[idx]
         mu = (9.2 - 9.0 * cust["p_true"].to_numpy()[idx]
@@ -481,8 +540,11 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     nps = pd.concat(rows, ignore_index=True)
     nps = nps[nps["date"] <= end]
     nps["date"] = nps["date"].dt.date
+    return nps.reset_index(drop=True)
 
-    # ---- complaints: per invoice, more for hunters' accounts (oversold products)
+
+def _complaints(rng, orders, cust, end) -> pd.DataFrame:
+    """Complaints: per invoice, more for hunters' accounts (oversold products)."""
     inv_ok = orders[(orders.doc_type == "invoice") & (orders.status == "booked")]
     cust_arch = dict(zip(cust["customer_id"], cust["acq_arch"]))
     hp = np.where(inv_ok.customer_id.map(cust_arch).to_numpy() == "hunter", 0.09, 0.03)
@@ -492,25 +554,21 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
         "date": (pd.to_datetime(comp.order_date) + pd.to_timedelta(rng.integers(10, 60, len(comp)), unit="D")).dt.date,
         "severity": np.asarray(["low", "medium", "high"], dtype=object)[rng.choice(3, len(comp), p=[0.6, 0.3, 0.1])],
         "order_id": comp.order_id.to_numpy()})
-    complaints = complaints[complaints["date"] <= end.date()].reset_index(drop=True)
+    return complaints[complaints["date"] <= end.date()].reset_index(drop=True)
 
-    truth.rep_archetypes = {r.rep_id: r.archetype for r in reps.itertuples() if r.role == "sales"}
-    reps_out = reps[["rep_id", "name", "team", "hire_date", "leave_date", "role"]].copy()
-    reps_out["hire_date"] = reps_out["hire_date"].dt.date
-    reps_out["leave_date"] = reps_out["leave_date"].dt.date
-    fx_out = fx.assign(date=fx["date"].dt.date)
-    own_out = ownership[["customer_id", "rep_id", "share", "valid_from", "valid_to"]].copy()
-    own_out["valid_from"] = pd.to_datetime(own_out["valid_from"]).dt.date
-    own_out["valid_to"] = pd.to_datetime(own_out["valid_to"]).dt.date
 
-    tables = {"orders": orders, "order_splits": order_splits, "customers": customers, "reps": reps_out,
-              "ownership": own_out, "nps": nps.reset_index(drop=True), "complaints": complaints,
-              "fx_rates": fx_out}
-    if defects:
-        tables, truth.defects = _plant_defects(rng, tables)
-    truth_customers = cust[["customer_id", "country", "team", "first_date", "T_weeks", "lam_true", "p_true",
-                            "nu_true", "died", "death_weeks", "acq_rep", "acq_arch"]].copy()
-    return tables, truth, truth_customers
+def _reps_table(reps) -> pd.DataFrame:
+    out = reps[["rep_id", "name", "team", "hire_date", "leave_date", "role"]].copy()
+    out["hire_date"] = out["hire_date"].dt.date
+    out["leave_date"] = out["leave_date"].dt.date
+    return out
+
+
+def _ownership_table(ownership) -> pd.DataFrame:
+    out = ownership[["customer_id", "rep_id", "share", "valid_from", "valid_to"]].copy()
+    out["valid_from"] = pd.to_datetime(out["valid_from"]).dt.date
+    out["valid_to"] = pd.to_datetime(out["valid_to"]).dt.date
+    return out
 
 
 def _plant_defects(rng, tables: dict[str, pd.DataFrame]):
