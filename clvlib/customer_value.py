@@ -155,7 +155,8 @@ class _Valued:
 def _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params) -> _Valued:
     """Steps 2-5: fit the models, CLV with intervals, loss-making customers, simple CLV, three months ago.
 
-    Raises _ModelsUnusable when the models cannot be fitted.
+    Raises _ModelsUnusable when the models cannot be fitted, or their parameters are too uncertain for
+    an interval.
     """
     unit, horizon, rate = clv_params["time_unit"], clv_params["horizon_months"], clv_params["monthly_discount_rate"]
     # loss-making repeat customers cannot be described by the Gamma-Gamma model (values must be > 0):
@@ -172,8 +173,11 @@ def _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params) -> _V
     placeholder = float(spend.conditional_expected_average_value(fit_gg.iloc[:1].assign(frequency=0)).iloc[0])
     valued = summary.assign(monetary_value=summary["monetary_value"].where(~loss, placeholder))
     groups = owners.rename(columns={"customer_id": "customer", "rep_id": "group"})
-    interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
-                            n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
+    try:
+        interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
+                                n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
+    except ModelError as e:     # e.g. parameters so uncertain that a draw has no finite mean value
+        raise _ModelsUnusable(f"the models were fitted but cannot value customers with an interval: {e}") from None
     ci = interval.customers.reindex(summary.index)
     clv, low, high = ci["clv"].copy(), ci["clv_low"].copy(), ci["clv_high"].copy()
     books = interval.groups.copy()

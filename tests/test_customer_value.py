@@ -152,3 +152,14 @@ def test_total_without_models_has_no_interval(wb, tmp_path):
     cv.save(res, tmp_path)
     loaded = cv.load(tmp_path)
     assert loaded.total["clv"] == pytest.approx(res.total["clv"]) and np.isnan(loaded.total["clv_low"])
+
+
+def test_too_uncertain_models_fall_back_to_the_simple_formula(wb):
+    """Six customers: the models can be fitted (penalised) but some parameter draws have no finite mean
+    value; the stage falls back to the simple formula and says why instead of failing."""
+    orders = wb.orders()
+    few = orders[orders["customer_id"].isin(orders["customer_id"].unique()[:6])]
+    with pytest.warns(Warning):
+        res = cv.build(few, wb.table("ownership"), wb.as_of, wb.params["clv"])
+    assert res.fallback is not None and "cannot value customers with an interval" in res.fallback
+    assert res.table["clv"].notna().all() and res.table["clv_low"].isna().all() and res.holdout is None
