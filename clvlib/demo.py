@@ -6,7 +6,7 @@ A mid-size exporter with about 40 sales reps in 4 regional teams (some hired thi
 their customers handed over to a replacement), a few service and supply-chain colleagues, ~3,000 B2B
 customers in 28 countries and 5 years of invoices in 7 currencies, with costs of goods, freight,
 insurance and bank fees, returns (credit notes), cancelled documents, late and unpaid invoices, split
-credit, NPS surveys and complaints.
+credit, NPS surveys, complaints and the reps' monthly quotas.
 
 How customers behave
 --------------------
@@ -25,6 +25,19 @@ products on the first deal (bigger, more profitable first orders, more returns a
 revenue and margin) and a CLV ranking of the same team genuinely disagree. The archetypes and the true
 parameters are written to ``truth/truth.json`` so tests can check the analysis recovers them.
 
+The pilot
+---------
+The default company ran a pilot (``DEMO_PILOT``): from January 2026 (ten months before the October
+2026 end) the Europe team's customers drop out after a repeat purchase with half the probability
+(``effect`` 0.5: p becomes p * (1 - effect)). ``pilot=None`` (``clvlib demo-data --no-pilot``) builds
+the company without it; ``truth.json`` records the pilot (``pilot: {team, switch, effect}``) and
+``truth/customers.parquet`` flags the pilot team's customers.
+
+Quotas
+------
+``quotas.csv`` holds each sales rep's monthly revenue quota in USD for every month employed, set each
+January from the rep's credited revenue of the year before plus 10 % growth (``QUOTA_RULE``).
+
 Deliberate defects
 ------------------
 With ``defects=True`` (the default) a handful of realistic bad rows are planted — a typo'd currency, an
@@ -37,9 +50,11 @@ Everything is a pure function of ``seed`` (and size and end date).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -48,7 +63,7 @@ from clvlib.errors import ClvError
 
 DEMO_END = date(2026, 10, 31)
 DEMO_YEARS = 5
-FILES = ("orders", "order_splits", "customers", "reps", "ownership", "nps", "complaints", "fx_rates")
+FILES = ("orders", "order_splits", "customers", "reps", "ownership", "nps", "complaints", "fx_rates", "quotas")
 
 # team -> {country: invoicing currency}
 TEAMS: dict[str, dict[str, str]] = {
@@ -87,6 +102,10 @@ LAST = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zh
         "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo")
 TERMS = {"T/T 30": 30, "T/T 60": 60, "L/C at sight": 10, "D/P at sight": 20, "OA 90": 90}
 ARCHETYPES = ("hunter", "farmer", "balanced")
+#: The default demo company's pilot: one team of four retains its customers better from PILOT_MONTHS
+#: months before the end on (switch None = that month; January 2026 for the October 2026 end).
+DEMO_PILOT = MappingProxyType({"team": "Europe", "switch": None, "effect": 0.5})
+PILOT_MONTHS = 10
 
 
 @dataclass
@@ -106,6 +125,40 @@ class DemoTruth:
     rep_archetypes: dict = field(default_factory=dict)
     defects: list = field(default_factory=list)
     n_occasions: int = 0
+    pilot: dict | None = None
+    pilot_note: str = ("From the pilot's switch month on, the pilot team's customers (every owner of a "
+                       "customer is in the customer's team) drop out after a repeat purchase with "
+                       "probability p * (1 - effect) instead of p; BG/NBD's parameters describe everyone "
+                       "else, and the pilot team before the switch.")
+    quota_note: str = ""
+
+
+def _resolve_pilot(pilot, start: pd.Timestamp, end: pd.Timestamp) -> dict | None:
+    """The pilot checked, with its switch month (``YYYY-MM``) and first day (``switch_date``)."""
+    if pilot is None:
+        return None
+    unknown = set(pilot) - {"team", "switch", "effect"}
+    if unknown:
+        raise ClvError(f"demo-data: the pilot has unknown key(s) {', '.join(sorted(unknown))} "
+                       "(it takes team, switch, effect)")
+    team = pilot.get("team")
+    if team not in TEAMS:
+        raise ClvError(f"demo-data: the pilot team must be one of {', '.join(TEAMS)}; got {team!r}")
+    effect = pilot.get("effect", DEMO_PILOT["effect"])
+    if isinstance(effect, bool) or not isinstance(effect, (int, float)) or not 0 <= effect < 1:
+        raise ClvError(f"demo-data: the pilot effect must be a number in [0, 1) (the share of drop-out "
+                       f"it removes); got {effect!r}")
+    switch = pilot.get("switch")
+    if switch is None:
+        month = end.to_period("M") - (PILOT_MONTHS - 1)
+    else:
+        if not re.fullmatch(r"\d{4}-\d{2}", str(switch)) or not 1 <= int(str(switch)[5:]) <= 12:
+            raise ClvError(f"demo-data: the pilot switch must be a month YYYY-MM; got {switch!r}")
+        month = pd.Period(str(switch), freq="M")
+        if not start.to_period("M") < month <= end.to_period("M"):
+            raise ClvError(f"demo-data: the pilot switch {month} must be after the first month "
+                           f"({start.to_period('M')}) and not after the last ({end.to_period('M')})")
+    return {"team": team, "switch": str(month), "effect": float(effect), "switch_date": month.to_timestamp()}
 
 
 def _months(start: pd.Timestamp, end: pd.Timestamp) -> int:
@@ -217,20 +270,32 @@ def _team_mates(rng, sales: pd.DataFrame, team, exclude, day, active: bool = Fal
     return out
 
 
-def _simulate_occasions(rng, cust: pd.DataFrame, bg: dict) -> pd.DataFrame:
-    """Repeat purchase times under BG/NBD, vectorised; returns one row per occasion."""
+def _simulate_occasions(rng, cust: pd.DataFrame, bg: dict, pilot: dict | None = None) -> pd.DataFrame:
+    """Repeat purchase times under BG/NBD, vectorised; returns one row per occasion.
+
+    With a ``pilot``, the pilot team's customers drop out after a repeat purchase made on or after the
+    switch with probability ``p * (1 - effect)`` instead of ``p``. Drop-out is memoryless, so a
+    customer who survived every purchase before the switch needs ``Geometric(p * (1 - effect))``
+    further purchases to drop out.
+    """
     n = len(cust)
     T = cust["T_weeks"].to_numpy()
     lam = cust["lam_true"].to_numpy()
     p = cust["p_true"].to_numpy()
     m = rng.poisson(lam * T)                       # Poisson events in (0, T] if never dying
     n_until_death = rng.geometric(p)               # repeat purchase after which the customer drops out
-    k = np.minimum(m, n_until_death)
-    cust["died"] = n_until_death <= m
     owner_idx = np.repeat(np.arange(n), m)
     times = rng.random(m.sum()) * np.repeat(T, m)
     order = np.lexsort((times, owner_idx))
     owner_idx, times = owner_idx[order], times[order]
+    if pilot is not None:
+        in_pilot = (cust["team"] == pilot["team"]).to_numpy()
+        switch_weeks = (pilot["switch_date"] - cust["first_date"]).dt.days.to_numpy() / 7.0
+        n_before = np.bincount(owner_idx, weights=times < switch_weeks[owner_idx], minlength=n).astype(np.int64)
+        later = np.flatnonzero(in_pilot & (n_until_death > n_before))     # alive at the switch
+        n_until_death[later] = n_before[later] + rng.geometric(p[later] * (1.0 - pilot["effect"]))
+    k = np.minimum(m, n_until_death)
+    cust["died"] = n_until_death <= m
     starts = np.repeat(np.cumsum(m) - m, m)
     rank = np.arange(len(times)) - starts
     keep = rank < np.repeat(k, m)
@@ -245,11 +310,18 @@ def _simulate_occasions(rng, cust: pd.DataFrame, bg: dict) -> pd.DataFrame:
 
 
 def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END, years: int = DEMO_YEARS,
-             defects: bool = True) -> tuple[dict[str, pd.DataFrame], DemoTruth, pd.DataFrame]:
+             defects: bool = True, pilot: dict | None = DEMO_PILOT
+             ) -> tuple[dict[str, pd.DataFrame], DemoTruth, pd.DataFrame]:
     """Build the demo company in memory.
 
     Returns ``(tables, truth, truth_customers)``: the canonical tables (as the export files will hold
-    them), the ground truth, and per-customer latent values (lambda, p, nu, died).
+    them), the ground truth, and per-customer latent values (lambda, p, nu, died, pilot).
+
+    ``pilot`` is ``None`` (no pilot) or ``{"team": ..., "switch": "YYYY-MM", "effect": ...}``: from
+    the switch month on, the team's customers drop out less (see :func:`_simulate_occasions`). A
+    missing ``switch`` is ``PILOT_MONTHS`` months before the end (the default pilot, ``DEMO_PILOT``:
+    Europe from January 2026 for the October 2026 end, effect 0.5 -- it halves the drop-out, which
+    over ten months lifts the team's repeat purchases by about 7 %, some 10 % in the last months).
 
     The steps below draw from one random generator in a fixed order, so the company is a pure
     function of the arguments.
@@ -260,28 +332,32 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     end = pd.Timestamp(end)
     start = pd.Timestamp(end.year - years, end.month, 1) + pd.offsets.MonthBegin(1)
     truth = DemoTruth(seed=seed, n_customers=n_customers, start=str(start.date()), end=str(end.date()))
+    pilot = _resolve_pilot(pilot, start, end)
+    truth.pilot = None if pilot is None else {k: pilot[k] for k in ("team", "switch", "effect")}
     reps = _reps(rng, n_customers, start, end)
     fx = _fx(rng, start, end)
     cust = _customers(rng, n_customers, start, end, reps, truth)
-    occ = _purchases(rng, cust, end, truth)
+    occ = _purchases(rng, cust, end, truth, pilot)
     ownership, occ_rep, co_rep = _ownership(rng, cust, reps, occ)
     inv = _invoices(rng, cust, occ, occ_rep, end)
     docs = pd.concat([inv, _credit_notes(rng, inv, end), _cancelled(rng, inv)], ignore_index=True)
     orders = _orders_table(docs, fx)
     co_ids = cust["customer_id"].to_numpy()[list(co_rep)]
     order_splits = _order_splits(rng, orders, reps, dict(zip(co_ids, co_rep.values())))
+    quotas = _quotas(reps, docs, order_splits, start, end)
     customers = _customers_table(rng, cust)
     nps = _nps(rng, cust, start, end)
     complaints = _complaints(rng, orders, cust, end)
 
     truth.rep_archetypes = {r.rep_id: r.archetype for r in reps.itertuples() if r.role == "sales"}
+    truth.quota_note = QUOTA_RULE
     tables = {"orders": orders, "order_splits": order_splits, "customers": customers, "reps": _reps_table(reps),
               "ownership": _ownership_table(ownership), "nps": nps, "complaints": complaints,
-              "fx_rates": fx.assign(date=fx["date"].dt.date)}
+              "fx_rates": fx.assign(date=fx["date"].dt.date), "quotas": quotas}
     if defects:
         tables, truth.defects = _plant_defects(rng, tables)
     truth_customers = cust[["customer_id", "country", "team", "first_date", "T_weeks", "lam_true", "p_true",
-                            "nu_true", "died", "death_weeks", "acq_rep", "acq_arch"]].copy()
+                            "nu_true", "died", "death_weeks", "acq_rep", "acq_arch", "pilot"]].copy()
     return tables, truth, truth_customers
 
 
@@ -313,11 +389,12 @@ def _customers(rng, n_customers, start, end, reps, truth) -> pd.DataFrame:
     return cust
 
 
-def _purchases(rng, cust, end, truth) -> pd.DataFrame:
+def _purchases(rng, cust, end, truth, pilot) -> pd.DataFrame:
     """Purchase occasions up to ``end`` with their date and USD value (Gamma-Gamma; hunters' first
     orders inflated)."""
     gg = truth.gamma_gamma
-    occ = _simulate_occasions(rng, cust, truth.bgnbd)
+    occ = _simulate_occasions(rng, cust, truth.bgnbd, pilot)
+    cust["pilot"] = False if pilot is None else (cust["team"] == pilot["team"]).to_numpy()
     truth.n_occasions = int(len(occ))
     c_idx = occ["cust"].to_numpy()
     occ["date"] = (cust["first_date"].to_numpy()[c_idx]
@@ -557,6 +634,58 @@ def _complaints(rng, orders, cust, end) -> pd.DataFrame:
     return complaints[complaints["date"] <= end.date()].reset_index(drop=True)
 
 
+#: Quotas: this year's monthly quota = QUOTA_GROWTH x last year's average monthly credited revenue.
+QUOTA_GROWTH = 1.10
+QUOTA_MIN_MONTHS = 6        # months of last year a rep must have worked for a quota of their own
+QUOTA_RAMP = (3, 0.5)       # a new hire's first 3 months (hire month included) carry half the quota
+QUOTA_RULE = ("Each sales rep has a monthly revenue quota (USD, whole hundreds) for every month employed. "
+              "For calendar year Y it is 110% of the rep's average monthly credited revenue (booked "
+              "invoices and credit notes, split credit applied) over the months of Y-1 they were employed; "
+              "a rep with fewer than 6 such months gets the team's median quota of year Y, and when no one "
+              "in the team has 6 months (the first years of the data) the opening plan: 110% of the team's "
+              "average monthly credited revenue per employed rep over the first 12 months of the data. A new "
+              "hire's first 3 months (hire month included) carry half the quota.")
+
+
+def _quotas(reps, docs, order_splits, start, end) -> pd.DataFrame:
+    """Monthly revenue quota of every sales rep for every month employed (``QUOTA_RULE``).
+
+    Columns ``rep_id``, ``month`` (``YYYY-MM``), ``quota`` (int, USD).
+    """
+    booked = docs[docs["status"] == "booked"][["order_id", "rep_id", "date", "usd"]]
+    split = booked.merge(order_splits, on="order_id", suffixes=("_booking", ""))
+    credit = pd.concat([booked[~booked["order_id"].isin(order_splits["order_id"])],
+                        split.assign(usd=split["usd"] * split["share"])], ignore_index=True)
+    revenue = credit.groupby(["rep_id", credit["date"].dt.to_period("M")])["usd"].sum()
+    sales = reps[reps["role"] == "sales"]
+    months = pd.period_range(start, end, freq="M")
+    hire_m = sales["hire_date"].dt.to_period("M")
+    leave_m = sales["leave_date"].dt.to_period("M")
+    grid = pd.DataFrame({"rep_id": np.repeat(sales["rep_id"].to_numpy(), len(months)),
+                         "team": np.repeat(sales["team"].to_numpy(), len(months)),
+                         "month": np.tile(months, len(sales))})
+    hire_r, leave_r = np.repeat(hire_m.to_numpy(), len(months)), np.repeat(leave_m.to_numpy(), len(months))
+    employed = (grid["month"].to_numpy() >= hire_r) & (pd.isna(leave_r) | (grid["month"].to_numpy() <= leave_r))
+    grid = grid[employed].reset_index(drop=True)
+    grid["revenue"] = revenue.reindex(pd.MultiIndex.from_frame(grid[["rep_id", "month"]])).fillna(0.0).to_numpy()
+    grid["year"] = grid["month"].dt.year
+    opening = grid[grid["month"] < months[0] + 12].groupby("team")["revenue"].mean() * QUOTA_GROWTH
+    last_year = grid.assign(year=grid["year"] + 1).groupby(["rep_id", "year"])["revenue"].agg(["mean", "size"])
+    last_year = last_year[last_year["size"] >= QUOTA_MIN_MONTHS]
+    per_year = grid.drop_duplicates(["rep_id", "year"])[["rep_id", "team", "year"]]
+    per_year = per_year.join(last_year["mean"].rename("own") * QUOTA_GROWTH, on=["rep_id", "year"])
+    team_median = per_year.groupby(["team", "year"])["own"].median()
+    per_year["quota"] = per_year["own"].fillna(
+        pd.Series(team_median.reindex(pd.MultiIndex.from_frame(per_year[["team", "year"]])).to_numpy(),
+                  index=per_year.index)).fillna(per_year["team"].map(opening))
+    out = grid.merge(per_year[["rep_id", "year", "quota"]], on=["rep_id", "year"])
+    months_in = (out["month"] - out["rep_id"].map(dict(zip(sales["rep_id"], hire_m)))).map(lambda d: d.n)
+    ramp = np.where(months_in < QUOTA_RAMP[0], QUOTA_RAMP[1], 1.0)
+    out["quota"] = (np.round(out["quota"].to_numpy() * ramp / 100) * 100).astype(np.int64)
+    out["month"] = out["month"].astype(str)
+    return out[["rep_id", "month", "quota"]].sort_values(["rep_id", "month"]).reset_index(drop=True)
+
+
 def _reps_table(reps) -> pd.DataFrame:
     out = reps[["rep_id", "name", "team", "hire_date", "leave_date", "role"]].copy()
     out["hire_date"] = out["hire_date"].dt.date
@@ -631,8 +760,10 @@ def _plant_defects(rng, tables: dict[str, pd.DataFrame]):
 
 
 def write(out_dir: Path | str, seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END,
-          years: int = DEMO_YEARS, defects: bool = True) -> Path:
+          years: int = DEMO_YEARS, defects: bool = True, pilot: dict | None = DEMO_PILOT) -> Path:
     """Generate the demo company and write it as CSV exports plus ``truth/`` to ``out_dir``.
+
+    ``pilot``: as in :func:`generate` (``None``: no pilot).
 
     Writes into a temporary sibling folder and renames it into place, so an interrupted run never
     leaves half a data set behind.
@@ -640,7 +771,7 @@ def write(out_dir: Path | str, seed: int = 42, n_customers: int = 3000, end: dat
     import shutil
 
     out = Path(out_dir)
-    tables, truth, truth_customers = generate(seed, n_customers, end, years, defects)
+    tables, truth, truth_customers = generate(seed, n_customers, end, years, defects, pilot)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "truth").mkdir(parents=True)
@@ -648,14 +779,26 @@ def write(out_dir: Path | str, seed: int = 42, n_customers: int = 3000, end: dat
         df.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
     (tmp / "truth" / "truth.json").write_text(json.dumps(asdict(truth), indent=2, default=str) + "\n")
     truth_customers.to_parquet(tmp / "truth" / "customers.parquet", index=False)
-    (tmp / "README.md").write_text(
-        f"Demo export company generated by `clvlib demo-data` (seed {seed}, {n_customers} customers, "
-        f"{truth.start} to {truth.end}).\nCSV exports in the canonical columns of docs/data-contract.md; "
-        "truth/ holds the generator's ground truth (never read by the workbook).\n")
+    (tmp / "README.md").write_text(_readme(truth))
     if out.exists():
         shutil.rmtree(out)
     tmp.rename(out)
     return out
+
+
+def _readme(truth: DemoTruth) -> str:
+    """data/demo/README.md: what the folder holds."""
+    p = truth.pilot
+    pilot = ("No pilot." if p is None else
+             f"Pilot: the {p['team']} team from {p['switch']} on, effect {p['effect']:g} -- its customers' "
+             f"drop-out probability after each repeat purchase is multiplied by {1 - p['effect']:g}.")
+    return (f"Demo export company generated by `clvlib demo-data` (seed {truth.seed}, {truth.n_customers} "
+            f"customers, {truth.start} to {truth.end}).\n"
+            "CSV exports in the canonical columns of docs/data-contract.md; truth/ holds the generator's "
+            "ground truth (never read by the workbook).\n\n"
+            f"{pilot}\n\n"
+            "quotas.csv -- columns rep_id, month (YYYY-MM), quota: each sales rep's monthly revenue quota in "
+            f"the reporting currency (USD). {QUOTA_RULE}\n")
 
 
 def load_truth(data_dir: Path | str) -> dict:
