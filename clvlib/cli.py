@@ -40,8 +40,12 @@ def cmd_demo(a) -> int:
     out = Path(a.out) if a.out else load_sources(load(a.params).path("sources")).folder
     if a.if_missing and (out / "orders.csv").exists():
         return 0
+    given = {"team": a.pilot_team, "switch": a.pilot_switch, "effect": a.pilot_effect}
+    if a.no_pilot and any(v is not None for v in given.values()):
+        raise ClvError("demo-data: --no-pilot cannot go with --pilot-team, --pilot-switch or --pilot-effect")
+    pilot = None if a.no_pilot else {k: demo.DEMO_PILOT[k] if v is None else v for k, v in given.items()}
     _log(f"building the demo company ({a.customers:,} customers, seed {a.seed}) in {out} ...")
-    demo.write(out, seed=a.seed, n_customers=a.customers, end=a.end, defects=not a.no_defects)
+    demo.write(out, seed=a.seed, n_customers=a.customers, end=a.end, defects=not a.no_defects, pilot=pilot)
     _log(f"wrote {out}")
     return 0
 
@@ -175,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--end", default="2026-10-31", help="last day of the history")
     d.add_argument("--no-defects", action="store_true", help="leave out the planted bad rows")
     d.add_argument("--if-missing", action="store_true", help="do nothing when the data exists")
+    d.add_argument("--pilot-team", help="the team whose customers retain better from the switch on "
+                                        "(default: Europe)")
+    d.add_argument("--pilot-switch", metavar="YYYY-MM",
+                   help="first month of the pilot (default: 10 months before the end, 2026-01 for the default end)")
+    d.add_argument("--pilot-effect", type=float, metavar="SHARE",
+                   help="share of the drop-out probability the pilot removes, in [0, 1) (default: 0.5)")
+    d.add_argument("--no-pilot", action="store_true", help="a company without a pilot")
     d.set_defaults(func=cmd_demo)
     c = with_params(sub.add_parser("check-data", help="validate the inputs without running the workbook"))
     c.add_argument("--quarantine", help="also write the quarantined rows to this CSV")

@@ -10,8 +10,10 @@ Steps (each one a function of ``clvlib``'s engine, named here only to fix the wo
 2. **Models**: BG/NBD (or Pareto/NBD) for the purchase process and Gamma-Gamma for the value per
    purchase, fitted on the customers' whole history up to the as-of date.
 3. **CLV** over ``clv.horizon_months`` discounted at ``clv.monthly_discount_rate``, with an interval
-   (parameter uncertainty, ``clv.interval_level``) for every customer and for every rep's book
-   (ownership attribution: the account's owners on the as-of date, shares applied).
+   (parameter uncertainty, ``clv.interval_level``) for every customer, for every rep's book
+   (ownership attribution: the account's owners on the as-of date, shares applied) and for the company
+   total (``CustomerValue.total``: the quantiles of the total over all customers, owned or not, in
+   the same draws -- not the sum of the books' interval ends).
 4. **Customers the Gamma-Gamma model cannot describe** — repeat customers whose average margin per
    purchase is zero or negative (loss-making accounts) — keep the purchase model's expectation but
    are valued at their own average margin, not the population's: their CLV is at most zero.
@@ -52,6 +54,7 @@ class CustomerValue:
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     fallback: str | None = None        # why the models could not be used (CLV is then the simple formula)
+    total: dict = field(default_factory=dict)  # company total: n_customers, clv, clv_low, clv_high, clv_median
 
 
 def occasions(orders: pd.DataFrame, value: str = "gross_margin") -> pd.DataFrame:
@@ -93,132 +96,187 @@ def repeat_mean_value(occ: pd.DataFrame) -> pd.Series:
 
 
 def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, holdout: bool = True) -> CustomerValue:
-    """Fit the models on ``orders`` (booked, as known on ``as_of``) and value every customer."""
+    """Fit the models on ``orders`` (booked, as known on ``as_of``) and value every customer.
+
+    The steps are those of the module docstring; when the models cannot be fitted the CLV is the
+    simple formula over the horizon (``fallback`` says why). ``total`` is the company's CLV with the
+    interval of the total over all customers, owned or not.
+    """
     as_of = pd.Timestamp(as_of)
-    unit = clv_params["time_unit"]
-    horizon, rate = clv_params["horizon_months"], clv_params["monthly_discount_rate"]
     occ = occasions(orders, clv_params["value"])
     occ["value_pos"] = occ["value"].clip(lower=0.0)
-    summary = rfm_summary(occ, "customer_id", "date", "value_pos", as_of=as_of, time_unit=unit)
+    summary = rfm_summary(occ, "customer_id", "date", "value_pos", as_of=as_of, time_unit=clv_params["time_unit"])
     mean_value = repeat_mean_value(occ).reindex(summary.index)
-    notes = []
+    owners = current_owners(ownership, as_of, orders)
+    try:
+        valued = _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params)
+    except _ModelsUnusable as e:
+        valued = _valued_by_simple_formula(summary, clv_params, str(e))
+    table = _table(summary, occ, owners, mean_value, valued.columns)
+    books = valued.books if valued.books is not None else _books_without_interval(table, owners)
+    total = {"n_customers": len(table), "clv": float(table["clv"].sum()), **valued.total_interval}
+    ho = None
+    if holdout and valued.fallback is None:
+        try:
+            ho = holdout_validation(occ, "customer_id", "date", as_of=as_of, holdout_weeks=clv_params["holdout_weeks"],
+                                    model=_purchase_model(clv_params["model"]), time_unit=clv_params["time_unit"])
+        except ModelError as e:
+            valued.notes.append(f"no holdout check this month: {e}")
+    settings = {"horizon_months": clv_params["horizon_months"],
+                "monthly_discount_rate": clv_params["monthly_discount_rate"], "time_unit": clv_params["time_unit"],
+                "value": clv_params["value"], "interval_level": clv_params["interval_level"],
+                "lifespan_years": valued.simple.attrs.get("lifespan_years"),
+                "churn_rate": valued.simple.attrs.get("churn_rate"), "loss_making_customers": valued.loss_making}
+    return CustomerValue(table=table, books=books, parameters=valued.parameters, purchase_model=valued.purchase,
+                         spend_model=valued.spend, holdout=ho, settings=settings, notes=valued.notes,
+                         fallback=valued.fallback, total=total)
+
+
+class _ModelsUnusable(Exception):
+    """The models cannot value these data; the message says why (it becomes ``fallback``)."""
+
+
+@dataclass
+class _Valued:
+    """What one way of valuing the customers gives :func:`build` (models, or the simple formula)."""
+
+    columns: dict                   # table columns, each a Series indexed like the summary
+    books: pd.DataFrame | None      # per rep, with intervals (None: sum the table, no interval)
+    total_interval: dict            # clv_low, clv_high, clv_median of the company total
+    simple: pd.DataFrame            # simple_clv's result (its attrs hold lifespan and churn rate)
+    parameters: pd.DataFrame
+    purchase: object = None
+    spend: GammaGammaModel | None = None
+    notes: list[str] = field(default_factory=list)
+    loss_making: int = 0
+    fallback: str | None = None
+
+
+def _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params) -> _Valued:
+    """Steps 2-5: fit the models, CLV with intervals, loss-making customers, simple CLV, three months ago.
+
+    Raises _ModelsUnusable when the models cannot be fitted, or their parameters are too uncertain for
+    an interval.
+    """
+    unit, horizon, rate = clv_params["time_unit"], clv_params["horizon_months"], clv_params["monthly_discount_rate"]
     # loss-making repeat customers cannot be described by the Gamma-Gamma model (values must be > 0):
     # it is fitted without them, and they are valued at their own mean margin below
     loss = (summary["frequency"] > 0) & (mean_value.fillna(0) <= 0)
     fit_gg = summary.assign(frequency=summary["frequency"].where(~loss, 0),
                             monetary_value=summary["monetary_value"].where(~loss, 0.0))
-    owners = current_owners(ownership, as_of, orders)
     try:
         purchase = _purchase_model(clv_params["model"]).fit(summary)
         spend = GammaGammaModel().fit(fit_gg)
     except ModelError as e:
-        return _simple_only(summary, occ, owners, clv_params, str(e))
-    for model in (purchase, spend):
-        if getattr(model, "fallback_", None):
-            notes.append(f"{type(model).__name__}: {model.fallback_}")
+        raise _ModelsUnusable(str(e)) from None
+    notes = [f"{type(m).__name__}: {m.fallback_}" for m in (purchase, spend) if getattr(m, "fallback_", None)]
     placeholder = float(spend.conditional_expected_average_value(fit_gg.iloc[:1].assign(frequency=0)).iloc[0])
     valued = summary.assign(monetary_value=summary["monetary_value"].where(~loss, placeholder))
     groups = owners.rename(columns={"customer_id": "customer", "rep_id": "group"})
-    interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
-                            n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
+    try:
+        interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
+                                n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
+    except ModelError as e:     # e.g. parameters so uncertain that a draw has no finite mean value
+        raise _ModelsUnusable(f"the models were fitted but cannot value customers with an interval: {e}") from None
     ci = interval.customers.reindex(summary.index)
     clv, low, high = ci["clv"].copy(), ci["clv_low"].copy(), ci["clv_high"].copy()
     books = interval.groups.copy()
+    total = {k: interval.total[k] for k in ("clv_low", "clv_high", "clv_median")}
     if loss.any():
-        factor = clv[loss] / spend.conditional_expected_average_value(valued[loss])   # discounted purchases
-        own = factor * mean_value[loss]
-        shift = own - clv[loss]
-        ratio_lo, ratio_hi = low[loss] / clv[loss], high[loss] / clv[loss]
-        clv[loss] = own
-        low[loss] = np.minimum(own * ratio_lo, own * ratio_hi)
-        high[loss] = np.maximum(own * ratio_lo, own * ratio_hi)
+        shift = _value_at_own_margin(loss, mean_value, spend, valued, clv, low, high)
         g = groups[groups["customer"].isin(shift.index)]
         delta = (g["customer"].map(shift) * g["share"]).groupby(g["group"]).sum()
         for col in ("clv", "clv_low", "clv_high", "clv_median"):
             if col in books:
                 books[col] = books[col] + delta.reindex(books.index).fillna(0.0)
+        total = {k: v + float(shift.sum()) for k, v in total.items()}
         notes.append(f"{int(loss.sum())} repeat customers lose money on average per purchase; "
                      "they are valued at their own average margin")
-    p_alive = purchase.probability_alive(summary)
-    exp12 = purchase.predict_purchases(summary, _months(12, unit))
     simple = simple_clv(summary, time_unit=unit)
-    # three months ago: the same models, the history as known then
+    columns = {"p_alive": purchase.probability_alive(summary),
+               "expected_purchases_12m": purchase.predict_purchases(summary, _months(12, unit)),
+               "clv": clv, "clv_low": low, "clv_high": high, "clv_simple": simple["simple_clv"],
+               **_three_months_ago(occ, summary, loss, purchase, spend, placeholder, as_of, clv_params)}
+    return _Valued(columns=columns, books=books.rename_axis("rep_id").reset_index(), total_interval=total,
+                   simple=simple, parameters=_parameters(purchase, spend), purchase=purchase, spend=spend,
+                   notes=notes, loss_making=int(loss.sum()))
+
+
+def _value_at_own_margin(loss, mean_value, spend, valued, clv, low, high) -> pd.Series:
+    """Step 4, in place on ``clv``, ``low``, ``high``: loss-making customers keep their discounted
+    expected purchases but at their own mean margin (the interval keeps its relative width).
+    Returns each one's change of CLV."""
+    factor = clv[loss] / spend.conditional_expected_average_value(valued[loss])   # discounted purchases
+    own = factor * mean_value[loss]
+    shift = own - clv[loss]
+    ratio_lo, ratio_hi = low[loss] / clv[loss], high[loss] / clv[loss]
+    clv[loss] = own
+    low[loss] = np.minimum(own * ratio_lo, own * ratio_hi)
+    high[loss] = np.maximum(own * ratio_lo, own * ratio_hi)
+    return shift
+
+
+def _three_months_ago(occ, summary, loss, purchase, spend, placeholder, as_of, clv_params) -> dict:
+    """Step 5: P(alive) and CLV of each customer with the same models, the history as known
+    ``LOOKBACK_DAYS`` ago (empty when there was none)."""
+    unit = clv_params["time_unit"]
     prev_as_of = as_of - pd.Timedelta(days=LOOKBACK_DAYS)
     prev_occ = occ[occ["date"] <= prev_as_of]
-    prev = pd.DataFrame(index=summary.index)
-    if len(prev_occ):
-        ps = rfm_summary(prev_occ, "customer_id", "date", "value_pos", as_of=prev_as_of, time_unit=unit)
-        prev["p_alive_prev"] = purchase.probability_alive(ps)
-        # customers the Gamma-Gamma model cannot value *then*: losing money now, or no positive margin yet
-        ps_loss = (ps.index.isin(summary.index[loss]) | (ps["monetary_value"] <= 0)) & (ps["frequency"] > 0)
-        ps = ps.assign(monetary_value=ps["monetary_value"].where(~ps_loss, placeholder))
-        prev["clv_prev"] = customer_lifetime_value(purchase, spend, ps, horizon, rate, unit)
-    table = pd.DataFrame({
-        "customer_id": summary.index.astype(str),
-        "owner_rep_id": primary_owner(owners).reindex(summary.index).to_numpy(),
-        "frequency": summary["frequency"].to_numpy(), "recency": summary["recency"].to_numpy(),
-        "T": summary["T"].to_numpy(), "monetary_value": mean_value.fillna(0.0).to_numpy(),
-        "p_alive": p_alive.to_numpy(), "expected_purchases_12m": exp12.to_numpy(),
-        "clv": clv.to_numpy(), "clv_low": low.to_numpy(), "clv_high": high.to_numpy(),
-        "clv_simple": simple["simple_clv"].reindex(summary.index).to_numpy(),
-    })
-    byc = occ.groupby("customer_id")
-    table["first_purchase"] = byc["date"].min().reindex(summary.index).to_numpy()
-    table["last_purchase"] = byc["date"].max().reindex(summary.index).to_numpy()
-    table["margin_to_date"] = byc["value"].sum().reindex(summary.index).to_numpy()
-    for c in ("p_alive_prev", "clv_prev"):
-        table[c] = prev[c].reindex(summary.index).to_numpy() if c in prev else np.nan
-    books = books.rename_axis("rep_id").reset_index()
-    ho = None
-    if holdout:
-        try:
-            ho = holdout_validation(occ, "customer_id", "date", as_of=as_of, holdout_weeks=clv_params["holdout_weeks"],
-                                    model=_purchase_model(clv_params["model"]), time_unit=unit)
-        except ModelError as e:
-            notes.append(f"no holdout check this month: {e}")
-    settings = {"horizon_months": horizon, "monthly_discount_rate": rate, "time_unit": unit,
-                "value": clv_params["value"], "interval_level": clv_params["interval_level"],
-                "lifespan_years": simple.attrs.get("lifespan_years"), "churn_rate": simple.attrs.get("churn_rate"),
-                "loss_making_customers": int(loss.sum())}
-    return CustomerValue(table=table, books=books, parameters=_parameters(purchase, spend), purchase_model=purchase,
-                         spend_model=spend, holdout=ho, settings=settings, notes=notes)
+    if not len(prev_occ):
+        return {}
+    ps = rfm_summary(prev_occ, "customer_id", "date", "value_pos", as_of=prev_as_of, time_unit=unit)
+    p_alive_prev = purchase.probability_alive(ps)
+    # customers the Gamma-Gamma model cannot value *then*: losing money now, or no positive margin yet
+    ps_loss = (ps.index.isin(summary.index[loss]) | (ps["monetary_value"] <= 0)) & (ps["frequency"] > 0)
+    ps = ps.assign(monetary_value=ps["monetary_value"].where(~ps_loss, placeholder))
+    clv_prev = customer_lifetime_value(purchase, spend, ps, clv_params["horizon_months"],
+                                       clv_params["monthly_discount_rate"], unit)
+    return {"p_alive_prev": p_alive_prev, "clv_prev": clv_prev}
 
 
-def _simple_only(summary, occ, owners, clv_params, reason: str) -> CustomerValue:
+def _valued_by_simple_formula(summary, clv_params, reason: str) -> _Valued:
     """The models cannot be fitted (too little data): CLV falls back to the simple formula over the
     horizon, with no intervals, P(alive) or holdout check — and the report says why."""
-    unit, horizon = clv_params["time_unit"], clv_params["horizon_months"]
-    years = horizon / 12
+    unit, years = clv_params["time_unit"], clv_params["horizon_months"] / 12
     try:
         simple = simple_clv(summary, time_unit=unit, horizon_years=years)
     except ModelError:          # too young to estimate churn: assume customers stay the whole horizon
         simple = simple_clv(summary, time_unit=unit, lifespan_years=years)
-    mean_value = repeat_mean_value(occ).reindex(summary.index)
+    clv = simple["simple_clv"]
+    params = pd.DataFrame(columns=["model", "parameter", "estimate", "std_error"])
+    nan = {"clv_low": np.nan, "clv_high": np.nan, "clv_median": np.nan}
+    return _Valued(columns={"clv": clv, "clv_simple": clv}, books=None, total_interval=nan, simple=simple,
+                   parameters=params, fallback=reason)
+
+
+def _table(summary, occ, owners, mean_value, columns: dict) -> pd.DataFrame:
+    """The customer value table (``data/customer_value.parquet``): one row per customer of the
+    summary; a valuation column that ``columns`` does not have is NaN."""
+    idx = summary.index
+
+    def col(name):
+        return columns[name].reindex(idx).to_numpy() if name in columns else np.full(len(idx), np.nan)
+
     byc = occ.groupby("customer_id")
-    nan = np.full(len(summary), np.nan)
-    clv = simple["simple_clv"].reindex(summary.index).to_numpy()
-    table = pd.DataFrame({
-        "customer_id": summary.index.astype(str),
-        "owner_rep_id": primary_owner(owners).reindex(summary.index).to_numpy(),
+    return pd.DataFrame({
+        "customer_id": idx.astype(str),
+        "owner_rep_id": primary_owner(owners).reindex(idx).to_numpy(),
         "frequency": summary["frequency"].to_numpy(), "recency": summary["recency"].to_numpy(),
         "T": summary["T"].to_numpy(), "monetary_value": mean_value.fillna(0.0).to_numpy(),
-        "p_alive": nan, "expected_purchases_12m": nan, "clv": clv, "clv_low": nan, "clv_high": nan,
-        "clv_simple": clv,
-        "first_purchase": byc["date"].min().reindex(summary.index).to_numpy(),
-        "last_purchase": byc["date"].max().reindex(summary.index).to_numpy(),
-        "margin_to_date": byc["value"].sum().reindex(summary.index).to_numpy(),
-        "p_alive_prev": nan, "clv_prev": nan})
+        **{c: col(c) for c in ("p_alive", "expected_purchases_12m", "clv", "clv_low", "clv_high", "clv_simple")},
+        "first_purchase": byc["date"].min().reindex(idx).to_numpy(),
+        "last_purchase": byc["date"].max().reindex(idx).to_numpy(),
+        "margin_to_date": byc["value"].sum().reindex(idx).to_numpy(),
+        "p_alive_prev": col("p_alive_prev"), "clv_prev": col("clv_prev")})
+
+
+def _books_without_interval(table, owners) -> pd.DataFrame:
+    """Per rep's book: customers and CLV total (shares applied), no interval."""
     g = owners.merge(table[["customer_id", "clv"]], on="customer_id")
     books = (g.assign(clv=g["clv"] * g["share"]).groupby("rep_id")
              .agg(n_customers=("customer_id", "nunique"), clv=("clv", "sum")).reset_index())
     books["clv_low"] = books["clv_high"] = books["clv_median"] = np.nan
-    settings = {"horizon_months": horizon, "monthly_discount_rate": clv_params["monthly_discount_rate"],
-                "time_unit": unit, "value": clv_params["value"], "interval_level": clv_params["interval_level"],
-                "lifespan_years": simple.attrs.get("lifespan_years"), "churn_rate": simple.attrs.get("churn_rate"),
-                "loss_making_customers": 0}
-    params = pd.DataFrame(columns=["model", "parameter", "estimate", "std_error"])
-    return CustomerValue(table=table, books=books, parameters=params, purchase_model=None, spend_model=None,
-                         holdout=None, settings=settings, notes=[], fallback=reason)
+    return books
 
 
 def _months(n: int, unit: str) -> float:
@@ -272,7 +330,8 @@ def concentration(table: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ the stage's files in data/
 def save(cv: CustomerValue, data_dir) -> None:
     """Write the stage's tables: customer_value.parquet (the contract), rep_books, clv_parameters,
-    holdout_* and customer_value.json (settings, notes, holdout metrics)."""
+    holdout_* and customer_value.json (settings, notes, the company total with its interval, holdout
+    metrics)."""
     import json
     from pathlib import Path
 
@@ -280,7 +339,8 @@ def save(cv: CustomerValue, data_dir) -> None:
     cv.table[COLUMNS + [c for c in cv.table.columns if c not in COLUMNS]].to_parquet(d / "customer_value.parquet", index=False)
     cv.books.to_parquet(d / "rep_books.parquet", index=False)
     cv.parameters.to_parquet(d / "clv_parameters.parquet", index=False)
-    meta = {"settings": cv.settings, "notes": cv.notes, "fallback": cv.fallback}
+    total = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in cv.total.items()}
+    meta = {"settings": cv.settings, "notes": cv.notes, "fallback": cv.fallback, "total": total}
     if cv.holdout is not None:
         cv.holdout.by_frequency.reset_index().to_parquet(d / "holdout_by_frequency.parquet", index=False)
         cv.holdout.tracking.to_parquet(d / "holdout_tracking.parquet", index=False)
@@ -311,10 +371,14 @@ def load(data_dir) -> CustomerValue:
         ho = SavedHoldout(pd.read_parquet(d / "holdout_by_frequency.parquet").set_index("calibration_purchases"),
                           pd.read_parquet(d / "holdout_tracking.parquet"), pd.Series(meta["holdout"]["metrics"]),
                           pd.Timestamp(meta["holdout"]["calibration_end"]), pd.Timestamp(meta["holdout"]["as_of"]))
-    return CustomerValue(table=pd.read_parquet(d / "customer_value.parquet"), books=pd.read_parquet(d / "rep_books.parquet"),
+    table = pd.read_parquet(d / "customer_value.parquet")
+    total = {"n_customers": len(table), "clv": float(table["clv"].sum()), "clv_low": None, "clv_high": None,
+             "clv_median": None} | meta.get("total", {})
+    total = {k: (np.nan if v is None else v) for k, v in total.items()}
+    return CustomerValue(table=table, books=pd.read_parquet(d / "rep_books.parquet"),
                          parameters=pd.read_parquet(d / "clv_parameters.parquet"), purchase_model=None,
                          spend_model=None, holdout=ho, settings=meta["settings"], notes=meta["notes"],
-                         fallback=meta.get("fallback"))
+                         fallback=meta.get("fallback"), total=total)
 
 
 # ------------------------------------------------------------------ what the section shows

@@ -6,7 +6,7 @@ A mid-size exporter with about 40 sales reps in 4 regional teams (some hired thi
 their customers handed over to a replacement), a few service and supply-chain colleagues, ~3,000 B2B
 customers in 28 countries and 5 years of invoices in 7 currencies, with costs of goods, freight,
 insurance and bank fees, returns (credit notes), cancelled documents, late and unpaid invoices, split
-credit, NPS surveys and complaints.
+credit, NPS surveys, complaints and the reps' monthly quotas.
 
 How customers behave
 --------------------
@@ -25,6 +25,19 @@ products on the first deal (bigger, more profitable first orders, more returns a
 revenue and margin) and a CLV ranking of the same team genuinely disagree. The archetypes and the true
 parameters are written to ``truth/truth.json`` so tests can check the analysis recovers them.
 
+The pilot
+---------
+The default company ran a pilot (``DEMO_PILOT``): from January 2026 (ten months before the October
+2026 end) the Europe team's customers drop out after a repeat purchase with half the probability
+(``effect`` 0.5: p becomes p * (1 - effect)). ``pilot=None`` (``clvlib demo-data --no-pilot``) builds
+the company without it; ``truth.json`` records the pilot (``pilot: {team, switch, effect}``) and
+``truth/customers.parquet`` flags the pilot team's customers.
+
+Quotas
+------
+``quotas.csv`` holds each sales rep's monthly revenue quota in USD for every month employed, set each
+January from the rep's credited revenue of the year before plus 10 % growth (``QUOTA_RULE``).
+
 Deliberate defects
 ------------------
 With ``defects=True`` (the default) a handful of realistic bad rows are planted — a typo'd currency, an
@@ -32,23 +45,34 @@ exact duplicate export row, a missing date, a split that does not sum to 1, an o
 a conflicting duplicate invoice number, an order for an unknown customer — each listed in
 ``truth.json`` so the data-quality section can be checked against them.
 
-Everything is a pure function of ``seed`` (and size and end date).
+Everything is a pure function of ``seed`` (and size, end date and pilot).
+
+Scale
+-----
+``clvlib demo-data --customers 1000000`` (about 6 million order rows) takes well under a minute and
+under 3 GB: customers, reps and codes travel as integer arrays, sorts are single stable sorts of one
+integer or float key, text columns are built once with pyarrow, and :func:`write_csv` formats and
+writes each table in chunks of ``CSV_CHUNK_ROWS`` rows on two threads (``bench/bench_demo.py``).
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clvlib.errors import ClvError
 
 DEMO_END = date(2026, 10, 31)
 DEMO_YEARS = 5
-FILES = ("orders", "order_splits", "customers", "reps", "ownership", "nps", "complaints", "fx_rates")
+FILES = ("orders", "order_splits", "customers", "reps", "ownership", "nps", "complaints", "fx_rates", "quotas")
 
 # team -> {country: invoicing currency}
 TEAMS: dict[str, dict[str, str]] = {
@@ -87,6 +111,10 @@ LAST = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zh
         "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo")
 TERMS = {"T/T 30": 30, "T/T 60": 60, "L/C at sight": 10, "D/P at sight": 20, "OA 90": 90}
 ARCHETYPES = ("hunter", "farmer", "balanced")
+#: The default demo company's pilot: one team of four retains its customers better from PILOT_MONTHS
+#: months before the end on (switch None = that month; January 2026 for the October 2026 end).
+DEMO_PILOT = MappingProxyType({"team": "Europe", "switch": None, "effect": 0.5})
+PILOT_MONTHS = 10
 
 
 @dataclass
@@ -106,14 +134,40 @@ class DemoTruth:
     rep_archetypes: dict = field(default_factory=dict)
     defects: list = field(default_factory=list)
     n_occasions: int = 0
+    pilot: dict | None = None
+    pilot_note: str = ("From the pilot's switch month on, the pilot team's customers (every owner of a "
+                       "customer is in the customer's team) drop out after a repeat purchase with "
+                       "probability p * (1 - effect) instead of p; BG/NBD's parameters describe everyone "
+                       "else, and the pilot team before the switch.")
+    quota_note: str = ""
 
 
-def _months(start: pd.Timestamp, end: pd.Timestamp) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
-def _pick(rng, seq, n):
-    return np.asarray(seq, dtype=object)[rng.integers(0, len(seq), n)]
+def _resolve_pilot(pilot, start: pd.Timestamp, end: pd.Timestamp) -> dict | None:
+    """The pilot checked, with its switch month (``YYYY-MM``) and first day (``switch_date``)."""
+    if pilot is None:
+        return None
+    unknown = set(pilot) - {"team", "switch", "effect"}
+    if unknown:
+        raise ClvError(f"demo-data: the pilot has unknown key(s) {', '.join(sorted(unknown))} "
+                       "(it takes team, switch, effect)")
+    team = pilot.get("team")
+    if team not in TEAMS:
+        raise ClvError(f"demo-data: the pilot team must be one of {', '.join(TEAMS)}; got {team!r}")
+    effect = pilot.get("effect", DEMO_PILOT["effect"])
+    if isinstance(effect, bool) or not isinstance(effect, (int, float)) or not 0 <= effect < 1:
+        raise ClvError(f"demo-data: the pilot effect must be a number in [0, 1) (the share of drop-out "
+                       f"it removes); got {effect!r}")
+    switch = pilot.get("switch")
+    if switch is None:
+        month = end.to_period("M") - (PILOT_MONTHS - 1)
+    else:
+        if not re.fullmatch(r"\d{4}-\d{2}", str(switch)) or not 1 <= int(str(switch)[5:]) <= 12:
+            raise ClvError(f"demo-data: the pilot switch must be a month YYYY-MM; got {switch!r}")
+        month = pd.Period(str(switch), freq="M")
+        if not start.to_period("M") < month <= end.to_period("M"):
+            raise ClvError(f"demo-data: the pilot switch {month} must be after the first month "
+                           f"({start.to_period('M')}) and not after the last ({end.to_period('M')})")
+    return {"team": team, "switch": str(month), "effect": float(effect), "switch_date": month.to_timestamp()}
 
 
 def _reps(rng, n_customers: int, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -171,19 +225,61 @@ def _fx(rng, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+# ------------------------------------------------------------------ vectorised text
+def _text(values: pa.Array) -> pd.Series:
+    """An arrow string array as a pandas string column (no Python object per value)."""
+    return values.to_pandas()
+
+
+def _take(labels, codes) -> pa.Array:
+    """``labels[codes]`` as an arrow string array; a negative code is a missing value."""
+    codes = np.asarray(codes)
+    return pa.array(np.asarray(labels, dtype=object), from_pandas=True).take(pa.array(codes, mask=codes < 0))
+
+
+def _numbered(prefix, numbers, width: int) -> pa.Array:
+    """``prefix`` (a string or an array of strings) followed by the numbers zero-padded to ``width``."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()), width, padding="0")
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def _days(n) -> np.ndarray:
+    """Whole days as timedelta64[ns] (``n`` integral)."""
+    return np.asarray(n, dtype=np.int64) * np.timedelta64(1, "D").astype("timedelta64[ns]")
+
+
+def _day_numbers(dates) -> np.ndarray:
+    """Days since 1970-01-01 of datetime64 values, as int32."""
+    return np.asarray(dates).astype("datetime64[D]").astype(np.int64).astype(np.int32)
+
+
+def _ranges(starts, counts) -> np.ndarray:
+    """The concatenated ranges ``starts[i] .. starts[i] + counts[i] - 1``."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return np.arange(total) + offsets
+
+
+# ------------------------------------------------------------------ the steps of generate
 def _assign_reps(rng, cust: pd.DataFrame, reps: pd.DataFrame, mean_p: float) -> np.ndarray:
-    """Which rep wins each new account: archetype x the customer's latent drop-out odds."""
-    owner = np.empty(len(cust), dtype=object)
+    """Which rep wins each new account: archetype x the customer's latent drop-out odds.
+
+    Returns each customer's rep as a position in ``reps``.
+    """
+    owner = np.zeros(len(cust), dtype=np.int64)
     sales = reps[reps.role == "sales"]
     month = cust["first_date"].dt.to_period("M")
+    p_all, lam_all = cust["p_true"].to_numpy(), cust["lam_true"].to_numpy()
     for (team, m), idx in cust.groupby([cust["team"], month]).indices.items():
         day = m.to_timestamp(how="end")
         active = sales[(sales.team == team) & (sales.hire_date <= day - pd.Timedelta(days=14))
                        & (sales.leave_date.isna() | (sales.leave_date > day))]
         if active.empty:
             active = sales[sales.team == team]
-        p = cust["p_true"].to_numpy()[idx][:, None] / mean_p          # relative drop-out risk
-        lam_rel = cust["lam_true"].to_numpy()[idx][:, None]
+        p = p_all[idx][:, None] / mean_p          # relative drop-out risk
+        lam_rel = lam_all[idx][:, None]
         lam_rel = lam_rel / max(lam_rel.mean(), 1e-9)
         arch = active["archetype"].to_numpy()[None, :]
         w = np.where(arch == "hunter", 2.2 * np.minimum(p, 4.0) ** 1.2,
@@ -191,23 +287,25 @@ def _assign_reps(rng, cust: pd.DataFrame, reps: pd.DataFrame, mean_p: float) -> 
         w = w / w.sum(axis=1, keepdims=True)
         u = rng.random(len(idx))[:, None]
         choice = (w.cumsum(axis=1) < u).sum(axis=1)
-        owner[idx] = active["rep_id"].to_numpy()[np.minimum(choice, len(active) - 1)]
+        owner[idx] = active.index.to_numpy()[np.minimum(choice, len(active) - 1)]
     return owner
 
 
 def _team_mates(rng, sales: pd.DataFrame, team, exclude, day, active: bool = False) -> np.ndarray:
-    """For each row, a random colleague in ``team`` (not ``exclude``) already hired on ``day`` (and, with
-    ``active``, not yet gone); None when there is none. Vectorised per team."""
-    out = np.full(len(team), None, dtype=object)
+    """For each row, a random colleague in ``team`` (not the rep at position ``exclude``) already hired on
+    ``day`` (and, with ``active``, not yet gone), as a position in the reps table; -1 when there is none.
+    Vectorised per team."""
+    out = np.full(len(team), -1, dtype=np.int64)
     day = np.asarray(day, dtype="datetime64[ns]")
-    for t in np.unique(team.astype(str)):
-        rows = np.flatnonzero(team.astype(str) == t)
+    team = np.asarray(team).astype(str)
+    for t in np.unique(team):
+        rows = np.flatnonzero(team == t)
         cand = sales[sales.team == t]
         if not len(rows) or cand.empty:
             continue
-        ids = cand.rep_id.to_numpy()
+        ids = cand.index.to_numpy()
         hired = cand.hire_date.to_numpy()[None, :] <= day[rows][:, None]
-        ok = hired & (ids[None, :] != exclude[rows][:, None])
+        ok = hired & (ids[None, :] != np.asarray(exclude)[rows][:, None])
         if active:
             leave = cand.leave_date.to_numpy()
             ok &= pd.isna(leave)[None, :] | (leave[None, :] > day[rows][:, None])
@@ -217,342 +315,595 @@ def _team_mates(rng, sales: pd.DataFrame, team, exclude, day, active: bool = Fal
     return out
 
 
-def _simulate_occasions(rng, cust: pd.DataFrame, bg: dict) -> pd.DataFrame:
-    """Repeat purchase times under BG/NBD, vectorised; returns one row per occasion."""
+def _sorted_within(group, values, bound):
+    """``values`` sorted within each ``group`` (``group`` non-decreasing, ``0 <= values < bound``), as
+    ``np.lexsort((values, group))`` would, but with one stable sort of the float key group + value /
+    bound (fast); where rounding in that key would misorder two values, the lexsort is used.
+    Returns ``(values, group)`` in that order."""
+    order = np.argsort(group + values / bound, kind="stable")
+    g, v = group[order], values[order]
+    if (np.diff(g) < 0).any() or ((np.diff(v) < 0) & (g[1:] == g[:-1])).any():
+        order = np.lexsort((values, group))
+        g, v = group[order], values[order]
+    return v, g
+
+
+def _simulate_occasions(rng, cust: pd.DataFrame, bg: dict, pilot: dict | None = None) -> pd.DataFrame:
+    """Repeat purchase times under BG/NBD, vectorised; returns one row per occasion (by customer, in
+    time order: ``cust`` position, ``t_weeks`` since the first purchase, ``occasion`` 0, 1, ...).
+
+    With a ``pilot``, the pilot team's customers drop out after a repeat purchase made on or after the
+    switch with probability ``p * (1 - effect)`` instead of ``p``. Drop-out is memoryless, so a
+    customer who survived every purchase before the switch needs ``Geometric(p * (1 - effect))``
+    further purchases to drop out.
+    """
     n = len(cust)
     T = cust["T_weeks"].to_numpy()
     lam = cust["lam_true"].to_numpy()
     p = cust["p_true"].to_numpy()
     m = rng.poisson(lam * T)                       # Poisson events in (0, T] if never dying
     n_until_death = rng.geometric(p)               # repeat purchase after which the customer drops out
-    k = np.minimum(m, n_until_death)
-    cust["died"] = n_until_death <= m
     owner_idx = np.repeat(np.arange(n), m)
     times = rng.random(m.sum()) * np.repeat(T, m)
-    order = np.lexsort((times, owner_idx))
-    owner_idx, times = owner_idx[order], times[order]
+    times, owner_idx = _sorted_within(owner_idx, times, np.repeat(T, m))
+    if pilot is not None:
+        in_pilot = (cust["team"] == pilot["team"]).to_numpy()
+        switch_weeks = (pilot["switch_date"] - cust["first_date"]).dt.days.to_numpy() / 7.0
+        n_before = np.bincount(owner_idx, weights=times < switch_weeks[owner_idx], minlength=n).astype(np.int64)
+        later = np.flatnonzero(in_pilot & (n_until_death > n_before))     # alive at the switch
+        n_until_death[later] = n_before[later] + rng.geometric(p[later] * (1.0 - pilot["effect"]))
+    k = np.minimum(m, n_until_death)
+    cust["died"] = n_until_death <= m
     starts = np.repeat(np.cumsum(m) - m, m)
-    rank = np.arange(len(times)) - starts
-    keep = rank < np.repeat(k, m)
-    rep_idx, rep_t = owner_idx[keep], times[keep]
-    first = pd.DataFrame({"cust": np.arange(n), "t_weeks": 0.0, "occasion": 0})
-    repeat = pd.DataFrame({"cust": rep_idx, "t_weeks": rep_t, "occasion": rank[keep] + 1})
-    occ = pd.concat([first, repeat], ignore_index=True).sort_values(["cust", "occasion"], kind="stable")
+    keep = (np.arange(len(times)) - starts) < np.repeat(k, m)
+    del starts, owner_idx
+    # one row per occasion: each customer's first (t = 0), then the repeats kept, in time order
+    n_occ = 1 + k
+    first_pos = np.cumsum(n_occ) - n_occ
+    occasion = np.arange(int(n_occ.sum())) - np.repeat(first_pos, n_occ)
+    t = np.zeros(len(occasion))
+    t[occasion > 0] = times[keep]
     # death time: right after the last repeat purchase for those who died in the window
-    last_t = occ.groupby("cust")["t_weeks"].max().to_numpy()
-    cust["death_weeks"] = np.where(cust["died"], last_t, np.nan)
-    return occ.reset_index(drop=True)
+    cust["death_weeks"] = np.where(cust["died"], t[first_pos + k], np.nan)
+    return pd.DataFrame({"cust": np.repeat(np.arange(n, dtype=np.int32), n_occ), "t_weeks": t,
+                         "occasion": occasion.astype(np.int32)}, copy=False)
 
 
 def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END, years: int = DEMO_YEARS,
-             defects: bool = True) -> tuple[dict[str, pd.DataFrame], DemoTruth, pd.DataFrame]:
+             defects: bool = True, pilot: dict | None = DEMO_PILOT
+             ) -> tuple[dict[str, pd.DataFrame], DemoTruth, pd.DataFrame]:
     """Build the demo company in memory.
 
     Returns ``(tables, truth, truth_customers)``: the canonical tables (as the export files will hold
-    them), the ground truth, and per-customer latent values (lambda, p, nu, died).
+    them; dates as datetime64), the ground truth, and per-customer latent values (lambda, p, nu, died,
+    pilot).
+
+    ``pilot`` is ``None`` (no pilot) or ``{"team": ..., "switch": "YYYY-MM", "effect": ...}``: from
+    the switch month on, the team's customers drop out less (see :func:`_simulate_occasions`). A
+    missing ``switch`` is ``PILOT_MONTHS`` months before the end (the default pilot, ``DEMO_PILOT``:
+    Europe from January 2026 for the October 2026 end, effect 0.5 -- it halves the drop-out, which
+    over ten months lifts the team's repeat purchases by about 7 %, some 10 % in the last months).
+
+    The steps below draw from one random generator in a fixed order, so the company is a pure
+    function of the arguments. Customers and reps are carried as integer positions and the text
+    columns are built once at the end, so a million customers (six million orders) fit in a few GB.
     """
     if n_customers < 50:
         raise ClvError(f"demo-data needs at least 50 customers, got {n_customers}")
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end)
     start = pd.Timestamp(end.year - years, end.month, 1) + pd.offsets.MonthBegin(1)
-    span = (end - start).days
     truth = DemoTruth(seed=seed, n_customers=n_customers, start=str(start.date()), end=str(end.date()))
-    bg, gg = truth.bgnbd, truth.gamma_gamma
-
+    pilot = _resolve_pilot(pilot, start, end)
+    truth.pilot = None if pilot is None else {k: pilot[k] for k in ("team", "switch", "effect")}
     reps = _reps(rng, n_customers, start, end)
     fx = _fx(rng, start, end)
+    cust = _customers(rng, n_customers, start, end, reps, truth)
+    occ = _purchases(rng, cust, end, truth, pilot)
+    ownership, occ_rep, co_rep = _ownership(rng, cust, reps, occ)
+    inv = _invoices(rng, cust, occ, occ_rep, end)
+    del occ, occ_rep
+    docs, order_ids, original = _documents(inv, _credit_notes(rng, inv, end), _cancelled(rng, inv))
+    del inv
+    splits = _order_splits(rng, docs, reps, co_rep)
+    order_splits = pd.DataFrame({"order_id": _text(order_ids.take(pa.array(splits["row"]))),
+                                 "rep_id": _text(_take(reps["rep_id"], splits["rep"])), "share": splits["share"]})
+    quotas = _quotas(reps, docs, splits, start, end)
+    customers = _customers_table(rng, cust)
+    nps = _nps(rng, cust, start, end)
+    complaints = _complaints(rng, docs, cust, order_ids, end)
+    # the orders export: the documents, with a duplicated and a conflicting row planted among them
+    picks, rows = _defect_rows(rng, docs) if defects else (None, np.arange(len(docs)))
+    orders = _orders_table(docs, order_ids, original, cust, reps, fx, rows)
+    del docs, order_ids, original
 
-    # ---- customers: arrival (more later: the company grows), country, latent behaviour
+    truth.rep_archetypes = {r.rep_id: r.archetype for r in reps.itertuples() if r.role == "sales"}
+    truth.quota_note = QUOTA_RULE
+    tables = {"orders": orders, "order_splits": order_splits, "customers": customers,
+              "reps": reps[["rep_id", "name", "team", "hire_date", "leave_date", "role"]].astype(
+                  {"hire_date": "datetime64[ns]", "leave_date": "datetime64[ns]"}),
+              "ownership": _ownership_table(ownership, cust, reps), "nps": nps, "complaints": complaints,
+              "fx_rates": fx.astype({"date": "datetime64[ns]"}), "quotas": quotas}
+    if defects:
+        tables, truth.defects = _plant_defects(rng, tables, picks, rows)
+    truth_customers = cust[["customer_id", "country", "team", "first_date", "T_weeks", "lam_true", "p_true",
+                            "nu_true", "died", "death_weeks", "acq_rep", "acq_arch", "pilot"]].copy()
+    return tables, truth, truth_customers
+
+
+def _customers(rng, n_customers, start, end, reps, truth) -> pd.DataFrame:
+    """Arrival (more later: the company grows), country and team, latent behaviour and acquiring rep
+    (``rep``: its position in ``reps``)."""
+    bg, gg = truth.bgnbd, truth.gamma_gamma
+    span = (end - start).days
     countries = np.array(list(COUNTRY_WEIGHT))
     w = np.array([COUNTRY_WEIGHT[c] for c in countries], float)
-    country = countries[rng.choice(len(countries), n_customers, p=w / w.sum())]
+    country_idx = rng.choice(len(countries), n_customers, p=w / w.sum())
     team_of = {c: t for t, cs in TEAMS.items() for c in cs}
     g = 0.8                                                   # arrival density ~ 1 + g * t / span
     u = rng.random(n_customers)
     arrive = span * (-1 + np.sqrt(1 + g * (2 + g) * u)) / g * (span - 7) / span
-    first_date = start + pd.to_timedelta(np.floor(arrive), unit="D")
+    first_date = start.to_datetime64().astype("datetime64[ns]") + _days(np.floor(arrive))
     cust = pd.DataFrame({
-        "customer_id": [f"C{i:05d}" if n_customers < 100000 else f"C{i:07d}" for i in range(1, n_customers + 1)],
-        "country": country, "team": [team_of[c] for c in country],
+        "customer_id": _text(_numbered("C", np.arange(1, n_customers + 1), 5 if n_customers < 100000 else 7)),
+        "country": _text(_take(countries, country_idx)),
+        "team": _text(_take([team_of[c] for c in countries], country_idx)),
         "first_date": first_date,
     })
-    cust["T_weeks"] = ((end - cust["first_date"]).dt.days.to_numpy() + 1 - rng.random(n_customers)) / 7.0
+    cust["country_idx"] = country_idx
+    cust["T_weeks"] = ((end.to_datetime64() - first_date) / np.timedelta64(1, "D") + 1
+                       - rng.random(n_customers)) / 7.0
     cust["lam_true"] = rng.gamma(bg["r"], 1.0 / bg["alpha"], n_customers)
     cust["p_true"] = rng.beta(bg["a"], bg["b"], n_customers)
     cust["nu_true"] = rng.gamma(gg["q"], 1.0 / gg["gamma"], n_customers)
     mean_p = bg["a"] / (bg["a"] + bg["b"])
-    cust["acq_rep"] = _assign_reps(rng, cust, reps, mean_p)
-    arche = reps.set_index("rep_id")["archetype"]
-    cust["acq_arch"] = arche.reindex(cust["acq_rep"]).to_numpy()
+    cust["rep"] = _assign_reps(rng, cust, reps, mean_p)
+    cust["acq_rep"] = _text(_take(reps["rep_id"], cust["rep"]))
+    cust["acq_arch"] = _text(_take(reps["archetype"], cust["rep"]))
+    cust["hunter"] = (cust["acq_arch"] == "hunter").to_numpy()
+    return cust
 
-    occ = _simulate_occasions(rng, cust, bg)
+
+def _purchases(rng, cust, end, truth, pilot) -> pd.DataFrame:
+    """Purchase occasions up to ``end`` with their date and USD value (Gamma-Gamma; hunters' first
+    orders inflated)."""
+    gg = truth.gamma_gamma
+    occ = _simulate_occasions(rng, cust, truth.bgnbd, pilot)
+    cust["pilot"] = False if pilot is None else (cust["team"] == pilot["team"]).to_numpy()
     truth.n_occasions = int(len(occ))
     c_idx = occ["cust"].to_numpy()
-    occ["date"] = (cust["first_date"].to_numpy()[c_idx]
-                   + pd.to_timedelta(np.floor(occ["t_weeks"].to_numpy() * 7), unit="D"))
-    occ = occ[occ["date"] <= end].reset_index(drop=True)
+    occ["date"] = cust["first_date"].to_numpy()[c_idx] + _days(np.floor(occ["t_weeks"].to_numpy() * 7))
+    occ = occ[(occ["date"] <= end).to_numpy()].reset_index(drop=True)
     c_idx = occ["cust"].to_numpy()
-    hunter_first = (occ["occasion"].to_numpy() == 0) & (cust["acq_arch"].to_numpy()[c_idx] == "hunter")
+    hunter_first = (occ["occasion"].to_numpy() == 0) & cust["hunter"].to_numpy()[c_idx]
     value = rng.gamma(gg["p"], 1.0 / cust["nu_true"].to_numpy()[c_idx])
     value = np.where(hunter_first, value * 1.6, value)
     occ["value_usd"] = np.round(value, 2)
+    return occ
 
-    # ---- ownership over time: acquiring rep, handed over when a rep leaves
-    owner_now = cust["acq_rep"].to_numpy().copy()
-    own_rows = [pd.DataFrame({"customer_id": cust["customer_id"], "rep_id": owner_now,
-                              "valid_from": cust["first_date"], "share": 1.0})]
-    occ_rep = owner_now[c_idx].copy()
+
+def _ownership(rng, cust, reps, occ):
+    """Ownership over time -- the acquiring rep, handed over when a rep leaves; some key accounts
+    co-owned 50/50 with a team mate -- and the rep who booked each occasion (positions in ``reps``).
+
+    Returns ``(ownership, occasion rep, {customer position: co-owner})``; ``ownership`` has ``cust``
+    and ``rep`` positions, ``valid_from``, ``valid_to``, ``share``.
+    """
+    n_customers = len(cust)
+    c_idx = occ["cust"].to_numpy()
+    first_date = cust["first_date"].to_numpy()
+    owner_now = cust["rep"].to_numpy().copy()
+    pieces = [(np.arange(n_customers), owner_now.copy(), first_date)]
+    occ_rep = owner_now[c_idx]
     occ_dates = occ["date"].to_numpy()
+    counts = np.bincount(c_idx, minlength=n_customers)
+    starts = np.cumsum(counts) - counts                    # occasions are sorted by customer
     leavers = reps[reps.leave_date.notna() & (reps.role == "sales")].sort_values("leave_date")
-    handovers = []
-    for _, lv in leavers.iterrows():
-        repl = reps.loc[reps["replaces"] == lv.rep_id, "rep_id"]
-        new = repl.iloc[0] if len(repl) else None
-        moved = np.flatnonzero((owner_now == lv.rep_id) & (cust["first_date"].to_numpy() <= lv.leave_date))
-        if new is None or not len(moved):
-            continue
-        when = lv.leave_date + pd.Timedelta(days=1)
-        owner_now[moved] = new
-        handovers.append((moved, when, new))
-        own_rows.append(pd.DataFrame({"customer_id": cust["customer_id"].to_numpy()[moved], "rep_id": new,
-                                      "valid_from": when, "share": 1.0}))
-        is_moved = np.zeros(n_customers, bool)
-        is_moved[moved] = True
-        hit = is_moved[c_idx] & (occ_dates >= np.datetime64(when))
-        occ_rep[hit] = new
-    # accounts opened by a rep after they left cannot happen: _assign_reps only picks active reps
-    ownership = pd.concat(own_rows, ignore_index=True).sort_values(["customer_id", "valid_from"])
-    ownership["valid_to"] = (ownership.groupby("customer_id")["valid_from"].shift(-1)
-                             - pd.Timedelta(days=1))
-    # key accounts co-owned 50/50 with a team mate (never handed over)
     handed = np.zeros(n_customers, bool)
-    for moved, _, _ in handovers:
+    for pos, lv in leavers.iterrows():
+        repl = reps.index[reps["replaces"] == lv.rep_id]
+        moved = np.flatnonzero((owner_now == pos) & (first_date <= lv.leave_date.to_datetime64()))
+        if not len(repl) or not len(moved):
+            continue
+        new, when = int(repl[0]), (lv.leave_date + pd.Timedelta(days=1)).to_datetime64()
+        owner_now[moved] = new
         handed[moved] = True
+        pieces.append((moved, np.full(len(moved), new), np.full(len(moved), when, dtype="datetime64[ns]")))
+        idx = _ranges(starts[moved], counts[moved])
+        occ_rep[idx[occ_dates[idx] >= when]] = new
+    # accounts opened by a rep after they left cannot happen: _assign_reps only picks active reps
+    c, r, since = (np.concatenate(x) for x in zip(*pieces))
+    order = np.lexsort((since, c))
+    c, r, since = c[order], r[order], since[order]
+    until = np.full(len(c), np.datetime64("NaT"), dtype="datetime64[ns]")
+    same = np.flatnonzero(c[1:] == c[:-1])
+    until[same] = since[same + 1] - np.timedelta64(1, "D")
+    # key accounts co-owned 50/50 with a team mate (never handed over)
     sales = reps[(reps.role == "sales") & reps.leave_date.isna()]
     co = np.flatnonzero(~handed & (rng.random(n_customers) < 0.02))
-    mate = _team_mates(rng, sales, cust["team"].to_numpy()[co], cust["acq_rep"].to_numpy()[co],
-                       cust["first_date"].to_numpy()[co])
-    co = co[pd.notna(mate)]
-    co_rep = dict(zip(co, mate[pd.notna(mate)]))
-    co_ids = cust["customer_id"].to_numpy()[list(co_rep)]
-    ownership.loc[ownership.customer_id.isin(co_ids), "share"] = 0.5
-    ownership = pd.concat([ownership, pd.DataFrame({
-        "customer_id": co_ids, "rep_id": list(co_rep.values()),
-        "valid_from": cust["first_date"].to_numpy()[list(co_rep)], "share": 0.5, "valid_to": pd.NaT})],
-        ignore_index=True).sort_values(["customer_id", "valid_from", "rep_id"]).reset_index(drop=True)
+    mate = _team_mates(rng, sales, cust["team"].to_numpy()[co], cust["rep"].to_numpy()[co], first_date[co])
+    co, mate = co[mate >= 0], mate[mate >= 0]
+    share = np.where(np.isin(c, co), 0.5, 1.0)
+    c = np.concatenate([c, co])
+    order = np.lexsort((np.concatenate([r, mate]), np.concatenate([since, first_date[co]]), c))
+    ownership = pd.DataFrame({"cust": c, "rep": np.concatenate([r, mate]),
+                              "share": np.concatenate([share, np.full(len(co), 0.5)]),
+                              "valid_from": np.concatenate([since, first_date[co]]),
+                              "valid_to": np.concatenate([until, np.full(len(co), np.datetime64("NaT"),
+                                                                         dtype="datetime64[ns]")])}).iloc[order]
+    return ownership.reset_index(drop=True), occ_rep, dict(zip(co, mate))
 
-    # ---- invoices: split shipments, margins, costs, currencies
+
+CURRENCIES = ("USD",) + tuple(FX_START)             # currency codes of the documents, USD first
+INCOTERMS = ("FOB", "CIF", "DDP", "EXW")
+DOC_KINDS = ("CN", "INV", "SO")                     # order id prefixes, in the order ids sort
+
+
+def _invoices(rng, cust, occ, occ_rep, end) -> pd.DataFrame:
+    """One invoice per occasion (5% shipped in two): currency, margin, costs, incoterm, payment terms,
+    invoice number and payment (mostly on time, some late, a few never -- more among hunters' accounts).
+
+    Text columns are codes: ``currency`` into ``CURRENCIES``, ``incoterm`` into ``INCOTERMS``,
+    ``terms`` into ``TERMS``, ``rep`` a position in the reps table. Sorted by date (then customer and
+    occasion) and numbered in that order.
+    """
+    n_customers = len(cust)
     split = rng.random(len(occ)) < 0.05
-    occ_of_inv = np.repeat(np.arange(len(occ)), np.where(split, 2, 1))
-    inv = occ.loc[occ_of_inv].reset_index(drop=True)
+    occ_of_inv = np.repeat(np.arange(len(occ), dtype=np.int32), np.where(split, 2, 1))
+    inv_c = occ["cust"].to_numpy()[occ_of_inv]
+    occasion = occ["occasion"].to_numpy()[occ_of_inv]
+    date = occ["date"].to_numpy()[occ_of_inv]
     second = np.r_[False, occ_of_inv[1:] == occ_of_inv[:-1]]
     part = np.where(split[occ_of_inv], np.where(second, 0.4, 0.6), 1.0)
-    inv["usd"] = np.round(inv["value_usd"].to_numpy() * part, 2)
-    inv_c = inv["cust"].to_numpy()
-    inv["rep_id"] = occ_rep[occ_of_inv]
-    inv["customer_id"] = cust["customer_id"].to_numpy()[inv_c]
-    country_of = cust["country"].to_numpy()[inv_c]
+    usd = np.round(occ["value_usd"].to_numpy()[occ_of_inv] * part, 2)
+    rep = occ_rep[occ_of_inv].astype(np.int32)
+    del occ_of_inv, second, part
+    # invoicing currency: the country's, but some customers in EUR countries invoice in USD (their choice)
     cur_of = {c: cu for cs in TEAMS.values() for c, cu in cs.items()}
-    inv["currency"] = [cur_of[c] for c in country_of]
-    # some customers in EUR countries invoice in USD (their choice)
+    country_cur = np.array([CURRENCIES.index(cur_of[c]) for c in COUNTRY_WEIGHT], dtype=np.int8)
     usd_pref = rng.random(n_customers) < 0.15
-    inv.loc[usd_pref[inv_c], "currency"] = "USD"
-    is_hunter_first = (inv["occasion"].to_numpy() == 0) & (cust["acq_arch"].to_numpy()[inv_c] == "hunter")
-    margin = np.clip(rng.normal(0.23, 0.05, len(inv)) + np.where(is_hunter_first, 0.10, 0.0), 0.04, 0.55)
-    incoterm = np.asarray(["FOB", "CIF", "DDP", "EXW"], dtype=object)[
-        rng.choice(4, n_customers, p=[0.45, 0.35, 0.1, 0.1])][inv_c]
-    freight_rate = np.where(incoterm == "CIF", rng.uniform(0.03, 0.06, len(inv)),
-                            np.where(incoterm == "DDP", rng.uniform(0.07, 0.11, len(inv)), 0.0))
-    terms_names = np.array(list(TERMS), dtype=object)
-    cust_terms = terms_names[rng.choice(len(TERMS), n_customers, p=[0.4, 0.2, 0.15, 0.1, 0.15])]
-    terms = cust_terms[inv_c]
-    bank_fee = np.where(np.char.startswith(terms.astype(str), "L/C"), inv["usd"] * 0.004 + 80, 35.0)
-    insurance = np.where(np.isin(incoterm, ["CIF", "DDP"]), inv["usd"] * 0.003, 0.0)
-    inv["cogs_usd"] = np.round(inv["usd"] * (1 - margin - freight_rate), 2)
-    inv["freight_usd"] = np.round(inv["usd"] * freight_rate, 2)
-    inv["other_usd"] = np.round(insurance + bank_fee, 2)
-    inv["incoterm"] = incoterm
-    inv["payment_terms"] = terms
-    inv = inv.sort_values(["date", "cust", "occasion"], kind="stable").reset_index(drop=True)
-    inv["order_id"] = [f"INV-{d.year}-{i:06d}" for i, d in enumerate(inv["date"], 1)]
-    inv["doc_type"] = "invoice"
-    inv["status"] = "booked"
-    inv["original_order_id"] = None
-    # payments: due by terms; mostly on time, some late, a few never (more among hunters' accounts)
-    hunter_acct = cust["acq_arch"].to_numpy()[inv["cust"].to_numpy()] == "hunter"
-    inv["due_date"] = inv["date"] + pd.to_timedelta([TERMS[t] for t in inv["payment_terms"]], unit="D")
-    r = rng.random(len(inv))
+    currency = np.where(usd_pref, 0, country_cur[cust["country_idx"].to_numpy()]).astype(np.int8)[inv_c]
+    hunter_acct = cust["hunter"].to_numpy()[inv_c]
+    margin = rng.normal(0.23, 0.05, len(usd))
+    margin += np.where((occasion == 0) & hunter_acct, 0.10, 0.0)
+    np.clip(margin, 0.04, 0.55, out=margin)
+    incoterm = rng.choice(4, n_customers, p=[0.45, 0.35, 0.1, 0.1]).astype(np.int8)[inv_c]
+    freight_rate = np.where(incoterm == 1, rng.uniform(0.03, 0.06, len(usd)),
+                            np.where(incoterm == 2, rng.uniform(0.07, 0.11, len(usd)), 0.0))
+    terms = rng.choice(len(TERMS), n_customers, p=[0.4, 0.2, 0.15, 0.1, 0.15]).astype(np.int8)[inv_c]
+    bank_fee = np.where(terms == list(TERMS).index("L/C at sight"), usd * 0.004 + 80, 35.0)
+    insurance = np.where((incoterm == 1) | (incoterm == 2), usd * 0.003, 0.0)
+    cols = {"cust": inv_c, "date": date, "usd": usd, "rep": rep, "currency": currency,
+            "cogs_usd": np.round(usd * (1 - margin - freight_rate), 2), "freight_usd": np.round(usd * freight_rate, 2),
+            "other_usd": np.round(insurance + bank_fee, 2), "incoterm": incoterm, "terms": terms,
+            "hunter_acct": hunter_acct}
+    del margin, freight_rate, bank_fee, insurance, usd, rep, currency, incoterm, terms, hunter_acct
+    # by date, then customer and occasion: the occasions (so the invoices) are already in that order
+    order = np.argsort(_day_numbers(date), kind="stable")
+    del occasion, inv_c, date
+    inv = pd.DataFrame({k: cols.pop(k)[order] for k in list(cols)}, copy=False)   # no block consolidation
+    del order
+    n = len(inv)
+    inv["kind"] = np.int8(DOC_KINDS.index("INV"))
+    inv["number"] = np.arange(1, n + 1, dtype=np.int32)
+    inv["cancelled"] = False
+    due = inv["date"].to_numpy() + _days(np.array(list(TERMS.values()))[inv["terms"].to_numpy()])
+    inv["due_date"] = due
+    r = rng.random(n)
+    hunter_acct = inv["hunter_acct"].to_numpy()
     unpaid_p = np.where(hunter_acct, 0.035, 0.01)
     late = np.where(r < unpaid_p, np.nan,
-                    np.where(r < unpaid_p + np.where(hunter_acct, 0.35, 0.18), rng.integers(1, 90, len(inv)),
-                             -rng.integers(0, 6, len(inv))))
-    paid = inv["due_date"] + pd.to_timedelta(late, unit="D")
-    inv["paid_date"] = paid.where(paid <= end)
+                    np.where(r < unpaid_p + np.where(hunter_acct, 0.35, 0.18), rng.integers(1, 90, n),
+                             -rng.integers(0, 6, n)))
+    paid = due + _days(np.nan_to_num(late))
+    paid[np.isnan(late) | (paid > end.to_datetime64())] = np.datetime64("NaT")
+    inv["paid_date"] = paid
+    return inv
 
-    # returns: credit notes 10-90 days later for part of the goods
-    ret = rng.random(len(inv)) < np.where(hunter_acct, 0.07, 0.02)
-    cn = inv[ret].copy()
-    frac = rng.uniform(0.1, 1.0, len(cn))
-    cn["date"] = cn["date"] + pd.to_timedelta(rng.integers(10, 90, len(cn)), unit="D")
-    frac = frac[(cn["date"] <= end).to_numpy()]
-    cn = cn[cn["date"] <= end]
-    cn["original_order_id"] = cn["order_id"]
-    cn["order_id"] = [f"CN-{d.year}-{i:05d}" for i, d in enumerate(cn["date"], 1)]
-    cn["doc_type"] = "credit_note"
+
+def _credit_notes(rng, inv, end) -> pd.DataFrame:
+    """Returns: credit notes 10-90 days after the invoice for part of the goods (more for hunters).
+    ``orig`` is the row of the invoice in ``inv``."""
+    ret = np.flatnonzero(rng.random(len(inv)) < np.where(inv["hunter_acct"].to_numpy(), 0.07, 0.02))
+    frac = rng.uniform(0.1, 1.0, len(ret))
+    date = inv["date"].to_numpy()[ret] + _days(rng.integers(10, 90, len(ret)))
+    kept = date <= end.to_datetime64()
+    cn = inv.take(ret[kept]).reset_index(drop=True)
+    cn["orig"] = ret[kept]
+    cn["date"] = date[kept]
+    cn["kind"] = np.int8(DOC_KINDS.index("CN"))
+    cn["number"] = np.arange(1, len(cn) + 1, dtype=np.int32)
     for col in ("usd", "cogs_usd"):
-        cn[col] = -np.round(cn[col] * frac, 2)
+        cn[col] = -np.round(cn[col].to_numpy() * frac[kept], 2)
     cn["freight_usd"] = 0.0
     cn["other_usd"] = 0.0
-    cn["due_date"] = pd.NaT
+    cn["due_date"] = np.datetime64("NaT")
     cn["paid_date"] = cn["date"]
-    # cancelled documents: an order raised, then cancelled before shipping (excluded everywhere)
-    canc = inv.sample(frac=0.01, random_state=int(rng.integers(1 << 30))).copy()
-    canc["order_id"] = [f"SO-X-{i:05d}" for i in range(1, len(canc) + 1)]
-    canc["status"] = "cancelled"
-    canc["paid_date"] = pd.NaT
-    docs = pd.concat([inv, cn, canc], ignore_index=True)
+    return cn
 
-    # in the document's currency, at the order date's rate
-    fx_idx = fx.sort_values("date")
-    rate = np.ones(len(docs))
-    for cur in FX_START:
-        sel = (docs["currency"] == cur).to_numpy()
-        if sel.any():
-            f = fx_idx[fx_idx.currency == cur]
-            pos = np.searchsorted(f["date"].to_numpy(), docs.loc[sel, "date"].to_numpy(), side="right") - 1
-            rate[sel] = f["rate"].to_numpy()[pos]
-    dec = np.where(docs["currency"] == "JPY", 0, 2)
-    orders = pd.DataFrame({
-        "order_id": docs["order_id"], "order_date": docs["date"].dt.date, "customer_id": docs["customer_id"],
-        "rep_id": docs["rep_id"], "currency": docs["currency"],
-        "amount": [round(v, int(d)) for v, d in zip(docs["usd"] / rate, dec)],
-        "cost_of_goods": [round(v, int(d)) for v, d in zip(docs["cogs_usd"] / rate, dec)],
-        "freight_cost": [round(v, int(d)) for v, d in zip(docs["freight_usd"] / rate, dec)],
-        "other_cost": [round(v, int(d)) for v, d in zip(docs["other_usd"] / rate, dec)],
-        "doc_type": docs["doc_type"], "original_order_id": docs["original_order_id"],
-        "status": docs["status"], "payment_terms": docs["payment_terms"], "incoterm": docs["incoterm"],
-        "due_date": docs["due_date"].dt.date, "paid_date": docs["paid_date"].dt.date,
-    }).sort_values(["order_date", "order_id"], kind="stable").reset_index(drop=True)
 
-    # ---- split credit: co-owned accounts 50/50; some deals shared with a team mate 70/30
-    book = orders[(orders.status == "booked") & (orders.doc_type == "invoice")]
-    co_orders = book[book.customer_id.isin(co_ids)]
-    co_map = dict(zip(co_ids, co_rep.values()))
-    splits = [pd.DataFrame({"order_id": co_orders.order_id, "rep_id": co_orders.rep_id, "share": 0.5}),
-              pd.DataFrame({"order_id": co_orders.order_id, "rep_id": co_orders.customer_id.map(co_map),
-                            "share": 0.5})]
-    rest = book[~book.customer_id.isin(co_ids)]
+def _cancelled(rng, inv) -> pd.DataFrame:
+    """Cancelled documents: an order raised, then cancelled before shipping (excluded everywhere)."""
+    canc = inv.sample(frac=0.01, random_state=int(rng.integers(1 << 30))).reset_index(drop=True)
+    canc["kind"] = np.int8(DOC_KINDS.index("SO"))
+    canc["number"] = np.arange(1, len(canc) + 1, dtype=np.int32)
+    canc["cancelled"] = True
+    canc["paid_date"] = np.datetime64("NaT")
+    return canc
+
+
+def _order_ids(kind: str, date, number) -> pa.Array:
+    """INV-YYYY-NNNNNN, CN-YYYY-NNNNN or SO-X-NNNNN (the year is the document date's)."""
+    if kind == "SO":
+        return _numbered("SO-X-", number, 5)
+    year = pc.cast(pa.array(pd.DatetimeIndex(date).year.to_numpy().astype(np.int64)), pa.string())
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(number, dtype=np.int64)), pa.string()), 6 if kind == "INV" else 5,
+                          padding="0")
+    return pc.binary_join_element_wise(kind, year, digits, "-")
+
+
+def _documents(inv, cn, canc):
+    """Invoices, credit notes and cancelled orders in the export's order (by date, then order id:
+    prefix CN < INV < SO, then -- the year being the date's -- number).
+
+    Returns ``(docs, order ids, original order ids)``: the documents' columns and, as arrow arrays
+    in the same order, each one's order id and the invoice a credit note corrects.
+    """
+    parts = (inv, cn, canc)
+    ids = [_order_ids("INV", inv["date"], inv["number"]), _order_ids("CN", cn["date"], cn["number"]),
+           _order_ids("SO", None, canc["number"])]
+    original = [pa.nulls(len(inv), pa.string()), ids[0].take(pa.array(cn["orig"].to_numpy())),
+                pa.nulls(len(canc), pa.string())]
+    key = {c: np.concatenate([p[c].to_numpy() for p in parts]) for c in ("date", "kind", "number")}
+    # one integer key: day, then prefix, then number (unique per document)
+    span = int(key["number"].max()) + 1
+    day = _day_numbers(key["date"]).astype(np.int64)
+    order = np.argsort((day - day.min()) * (len(DOC_KINDS) * span) + key["kind"].astype(np.int64) * span
+                       + key["number"])
+    del day
+    columns = ["cust", "date", "usd", "rep", "currency", "cogs_usd", "freight_usd", "other_usd", "incoterm", "terms",
+               "kind", "number", "cancelled", "due_date", "paid_date"]
+    docs = {}
+    for c in columns:
+        docs[c] = key.pop(c)[order] if c in key else np.concatenate([p[c].to_numpy() for p in parts])[order]
+    take = pa.array(order)
+    return (pd.DataFrame(docs, copy=False), pa.concat_arrays(ids).take(take), pa.concat_arrays(original).take(take))
+
+
+def _orders_table(docs, order_ids, original, cust, reps, fx, rows) -> pd.DataFrame:
+    """The orders export, columns of the data contract: amounts in the document's currency at the
+    order date's rate (JPY in whole yen). ``rows`` are the documents' rows to export, in order (a
+    row may come twice: a planted duplicate)."""
+    docs = {c: docs[c].to_numpy()[rows] for c in docs.columns}
+    date = docs["date"]
+    currency = docs["currency"]
+    rate = np.ones(len(rows))
+    fx_sorted = fx.sort_values("date")
+    for code, cur in enumerate(CURRENCIES):
+        sel = np.flatnonzero(currency == code)
+        if cur != "USD" and len(sel):
+            f = fx_sorted[fx_sorted.currency == cur]
+            rate[sel] = f["rate"].to_numpy()[np.searchsorted(f["date"].to_numpy(), date[sel], side="right") - 1]
+    yen = currency == CURRENCIES.index("JPY")
+    local = {}
+    for usd, col in (("usd", "amount"), ("cogs_usd", "cost_of_goods"), ("freight_usd", "freight_cost"),
+                     ("other_usd", "other_cost")):
+        v = docs[usd] / rate
+        local[col] = np.where(yen, np.round(v), np.round(v, 2))
+    del rate
+    is_cn = docs["kind"] == DOC_KINDS.index("CN")
+    take = pa.array(rows)
+    return pd.DataFrame({
+        "order_id": _text(order_ids.take(take)), "order_date": docs["date"],
+        "customer_id": _text(pa.array(cust["customer_id"]).take(pa.array(docs["cust"]))),
+        "rep_id": _text(_take(reps["rep_id"], docs["rep"])),
+        "currency": _text(_take(CURRENCIES, currency)),
+        **local,
+        "doc_type": _text(_take(["invoice", "credit_note"], is_cn.astype(np.int8))),
+        "original_order_id": _text(original.take(take)),
+        "status": _text(_take(["booked", "cancelled"], docs["cancelled"].astype(np.int8))),
+        "payment_terms": _text(_take(list(TERMS), docs["terms"])),
+        "incoterm": _text(_take(INCOTERMS, docs["incoterm"])),
+        "due_date": docs["due_date"], "paid_date": docs["paid_date"],
+    }, copy=False)
+
+
+def _order_splits(rng, docs, reps, co_rep) -> pd.DataFrame:
+    """Split credit: co-owned accounts 50/50; some deals shared with a team mate 70/30.
+
+    One row per (order, rep): ``row`` (the order's row in ``docs``), ``rep`` (position in ``reps``),
+    ``share``; sorted like the export (by order id, the larger share first).
+    """
+    book = np.flatnonzero(~docs["cancelled"].to_numpy() & (docs["kind"] == DOC_KINDS.index("INV")).to_numpy())
+    c, rep = docs["cust"].to_numpy()[book], docs["rep"].to_numpy()[book]
+    is_co = np.zeros(int(docs["cust"].max()) + 1, bool)
+    is_co[list(co_rep)] = True
+    co = is_co[c]
+    mate_of = np.full(len(is_co), -1)
+    mate_of[list(co_rep)] = list(co_rep.values())
+    rest = book[~co]
     shared = rest[rng.random(len(rest)) < 0.03]
-    team_of_rep = reps.set_index("rep_id")["team"]
-    helpers = _team_mates(rng, reps[reps.role == "sales"], team_of_rep.reindex(shared.rep_id).to_numpy(),
-                          shared.rep_id.to_numpy(), pd.to_datetime(shared.order_date).to_numpy(), active=True)
-    shared = shared.assign(helper=helpers).dropna(subset=["helper"])
-    splits += [pd.DataFrame({"order_id": shared.order_id, "rep_id": shared.rep_id, "share": 0.7}),
-               pd.DataFrame({"order_id": shared.order_id, "rep_id": shared.helper, "share": 0.3})]
-    order_splits = pd.concat(splits, ignore_index=True).sort_values(["order_id", "share"],
-                                                                     ascending=[True, False]).reset_index(drop=True)
+    helpers = _team_mates(rng, reps[reps.role == "sales"], reps["team"].to_numpy()[docs["rep"].to_numpy()[shared]],
+                          docs["rep"].to_numpy()[shared], docs["date"].to_numpy()[shared], active=True)
+    shared, helpers = shared[helpers >= 0], helpers[helpers >= 0]
+    rows = np.concatenate([book[co], book[co], shared, shared])
+    reps_of = np.concatenate([rep[co], mate_of[c[co]], docs["rep"].to_numpy()[shared], helpers])
+    share = np.concatenate([np.full(co.sum(), 0.5), np.full(co.sum(), 0.5), np.full(len(shared), 0.7),
+                            np.full(len(shared), 0.3)])
+    order = np.lexsort((-share, docs["number"].to_numpy()[rows]))
+    return pd.DataFrame({"row": rows[order], "rep": reps_of[order], "share": share[order]})
 
-    # ---- customers table
-    name = (_pick(rng, NAME_A, n_customers) + " " + _pick(rng, NAME_B, n_customers) + " "
-            + np.array([SUFFIX[c] for c in country], dtype=object))
-    customers = pd.DataFrame({"customer_id": cust["customer_id"], "name": name, "country": country,
-                              "industry": _pick(rng, INDUSTRIES, n_customers),
-                              "first_seen": cust["first_date"].dt.date})
 
-    # ---- NPS: surveys each January and July to a third of live accounts; farmers' accounts score higher
+def _customers_table(rng, cust) -> pd.DataFrame:
+    """The customer list: a made-up company name, country, industry, first seen."""
+    n_customers = len(cust)
+    first = _take(NAME_A, rng.integers(0, len(NAME_A), n_customers))
+    second = _take(NAME_B, rng.integers(0, len(NAME_B), n_customers))
+    suffix = _take([SUFFIX[c] for c in COUNTRY_WEIGHT], cust["country_idx"])
+    return pd.DataFrame({"customer_id": cust["customer_id"], "name": _text(pc.binary_join_element_wise(first, second, suffix, " ")),
+                         "country": cust["country"],
+                         "industry": _text(_take(INDUSTRIES, rng.integers(0, len(INDUSTRIES), n_customers))),
+                         "first_seen": cust["first_date"]})
+
+
+def _nps(rng, cust, start, end) -> pd.DataFrame:
+    """NPS: surveys each January and July to a third of live accounts; farmers' accounts score higher."""
     rows = []
-    arch_adj = {"hunter": -1.0, "farmer": 0.8, "balanced": 0.0}
+    arch = cust["acq_arch"].to_numpy()
+    arch_adj = np.where(arch == "hunter", -1.0, np.where(arch == "farmer", 0.8, 0.0))
+    first, died, death = cust["first_date"].to_numpy(), cust["died"].to_numpy(), cust["death_weeks"].to_numpy()
     for d in pd.date_range(start, end, freq="6MS"):
         d = d + pd.Timedelta(days=14)
         if d > end:
             continue
-        age_w = (d - cust["first_date"]).dt.days.to_numpy() / 7
-        alive = (age_w > 4) & ~(cust["died"].to_numpy() & (cust["death_weeks"].to_numpy() < age_w))
-        resp = alive & (rng.random(n_customers) < 0.3)
-        idx = np.flatnonzero(resp)
-        owner_arch = cust["acq_arch"].to_numpy()[idx]
-        mu = (9.2 - 9.0 * cust["p_true"].to_numpy()[idx]
-              + np.array([arch_adj.get(a, 0.0) for a in owner_arch]))
+        age_w = (d.to_datetime64() - first) / np.timedelta64(1, "D") / 7
+        alive = (age_w > 4) & ~(died & (death < age_w))
+        idx = np.flatnonzero(alive & (rng.random(len(cust)) < 0.3))
+        mu = 9.2 - 9.0 * cust["p_true"].to_numpy()[idx] + arch_adj[idx]
         score = np.clip(np.round(rng.normal(mu, 1.6)), 0, 10).astype(int)
-        rows.append(pd.DataFrame({"customer_id": cust["customer_id"].to_numpy()[idx],
-                                  "date": (d + pd.to_timedelta(rng.integers(0, 20, len(idx)), unit="D")),
+        rows.append(pd.DataFrame({"cust": idx, "date": d.to_datetime64() + _days(rng.integers(0, 20, len(idx))),
                                   "score": score}))
     nps = pd.concat(rows, ignore_index=True)
-    nps = nps[nps["date"] <= end]
-    nps["date"] = nps["date"].dt.date
+    nps = nps[nps["date"] <= end].reset_index(drop=True)
+    return pd.DataFrame({"customer_id": _text(pa.array(cust["customer_id"]).take(pa.array(nps["cust"]))),
+                         "date": nps["date"], "score": nps["score"]})
 
-    # ---- complaints: per invoice, more for hunters' accounts (oversold products)
-    inv_ok = orders[(orders.doc_type == "invoice") & (orders.status == "booked")]
-    cust_arch = dict(zip(cust["customer_id"], cust["acq_arch"]))
-    hp = np.where(inv_ok.customer_id.map(cust_arch).to_numpy() == "hunter", 0.09, 0.03)
+
+def _complaints(rng, docs, cust, order_ids, end) -> pd.DataFrame:
+    """Complaints: per invoice, more for hunters' accounts (oversold products)."""
+    inv_ok = np.flatnonzero(~docs["cancelled"].to_numpy() & (docs["kind"] == DOC_KINDS.index("INV")).to_numpy())
+    c = docs["cust"].to_numpy()[inv_ok]
+    hp = np.where(cust["hunter"].to_numpy()[c], 0.09, 0.03)
     comp = inv_ok[rng.random(len(inv_ok)) < hp]
-    complaints = pd.DataFrame({
-        "customer_id": comp.customer_id.to_numpy(),
-        "date": (pd.to_datetime(comp.order_date) + pd.to_timedelta(rng.integers(10, 60, len(comp)), unit="D")).dt.date,
-        "severity": np.asarray(["low", "medium", "high"], dtype=object)[rng.choice(3, len(comp), p=[0.6, 0.3, 0.1])],
-        "order_id": comp.order_id.to_numpy()})
-    complaints = complaints[complaints["date"] <= end.date()].reset_index(drop=True)
-
-    truth.rep_archetypes = {r.rep_id: r.archetype for r in reps.itertuples() if r.role == "sales"}
-    reps_out = reps[["rep_id", "name", "team", "hire_date", "leave_date", "role"]].copy()
-    reps_out["hire_date"] = reps_out["hire_date"].dt.date
-    reps_out["leave_date"] = reps_out["leave_date"].dt.date
-    fx_out = fx.assign(date=fx["date"].dt.date)
-    own_out = ownership[["customer_id", "rep_id", "share", "valid_from", "valid_to"]].copy()
-    own_out["valid_from"] = pd.to_datetime(own_out["valid_from"]).dt.date
-    own_out["valid_to"] = pd.to_datetime(own_out["valid_to"]).dt.date
-
-    tables = {"orders": orders, "order_splits": order_splits, "customers": customers, "reps": reps_out,
-              "ownership": own_out, "nps": nps.reset_index(drop=True), "complaints": complaints,
-              "fx_rates": fx_out}
-    if defects:
-        tables, truth.defects = _plant_defects(rng, tables)
-    truth_customers = cust[["customer_id", "country", "team", "first_date", "T_weeks", "lam_true", "p_true",
-                            "nu_true", "died", "death_weeks", "acq_rep", "acq_arch"]].copy()
-    return tables, truth, truth_customers
+    date = docs["date"].to_numpy()[comp] + _days(rng.integers(10, 60, len(comp)))
+    severity = _take(["low", "medium", "high"], rng.choice(3, len(comp), p=[0.6, 0.3, 0.1]))
+    keep = date <= end.to_datetime64()
+    return pd.DataFrame({"customer_id": _text(pa.array(cust["customer_id"]).take(pa.array(docs["cust"].to_numpy()[comp[keep]]))),
+                         "date": date[keep], "severity": _text(severity.filter(pa.array(keep))),
+                         "order_id": _text(order_ids.take(pa.array(comp[keep])))})
 
 
-def _plant_defects(rng, tables: dict[str, pd.DataFrame]):
-    """Realistic export mistakes, each recorded so tests and the data-quality section can find them."""
-    o = tables["orders"].copy()
-    defects = []
-    inv = o.index[(o.doc_type == "invoice") & (o.status == "booked")].to_numpy()
+#: Quotas: this year's monthly quota = QUOTA_GROWTH x last year's average monthly credited revenue.
+QUOTA_GROWTH = 1.10
+QUOTA_MIN_MONTHS = 6        # months of last year a rep must have worked for a quota of their own
+QUOTA_RAMP = (3, 0.5)       # a new hire's first 3 months (hire month included) carry half the quota
+QUOTA_RULE = ("Each sales rep has a monthly revenue quota (USD, whole hundreds) for every month employed. "
+              "For calendar year Y it is 110% of the rep's average monthly credited revenue (booked "
+              "invoices and credit notes, split credit applied) over the months of Y-1 they were employed; "
+              "a rep with fewer than 6 such months gets the team's median quota of year Y, and when no one "
+              "in the team has 6 months (the first years of the data) the opening plan: 110% of the team's "
+              "average monthly credited revenue per employed rep over the first 12 months of the data. A new "
+              "hire's first 3 months (hire month included) carry half the quota.")
+
+
+def _month_number(dates) -> np.ndarray:
+    """Months since year 0 (year * 12 + month - 1) of datetime64 values."""
+    return np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+
+
+def _quotas(reps, docs, splits, start, end) -> pd.DataFrame:
+    """Monthly revenue quota of every sales rep for every month employed (``QUOTA_RULE``).
+
+    Columns ``rep_id``, ``month`` (``YYYY-MM``), ``quota`` (int, USD).
+    """
+    booked = ~docs["cancelled"].to_numpy()
+    split_row = np.zeros(len(docs), bool)
+    split_row[splits["row"].to_numpy()] = True
+    plain = np.flatnonzero(booked & ~split_row)
+    rows = np.concatenate([plain, splits["row"].to_numpy()])
+    sales = reps[reps["role"] == "sales"]
+    months = np.arange(_month_number([start])[0], _month_number([end])[0] + 1)
+    # credited revenue per (rep, month of the data): one scatter-add
+    credit_rep = np.concatenate([docs["rep"].to_numpy()[plain], splits["rep"].to_numpy()])
+    credit_month = _month_number(docs["date"].to_numpy()[rows]) - months[0]
+    credit_usd = docs["usd"].to_numpy()[rows] * np.concatenate([np.ones(len(plain)), splits["share"].to_numpy()])
+    revenue = np.bincount(credit_rep * len(months) + credit_month, weights=credit_usd,
+                          minlength=len(reps) * len(months)).reshape(len(reps), len(months))
+    hire = _month_number(sales["hire_date"])
+    leave = np.where(sales["leave_date"].isna(), months[-1], _month_number(sales["leave_date"].fillna(end)))
+    grid = pd.DataFrame({"rep": np.repeat(sales.index.to_numpy(), len(months)),
+                         "team": np.repeat(sales["team"].to_numpy(), len(months)),
+                         "hire": np.repeat(hire, len(months)), "month": np.tile(months, len(sales))})
+    grid = grid[(grid["month"] >= grid["hire"]) & (grid["month"] <= np.repeat(leave, len(months)))]
+    grid = grid.reset_index(drop=True)
+    grid["revenue"] = revenue[grid["rep"].to_numpy(), grid["month"].to_numpy() - months[0]]
+    grid["year"] = grid["month"] // 12
+    opening = grid[grid["month"] < months[0] + 12].groupby("team")["revenue"].mean() * QUOTA_GROWTH
+    last_year = grid.assign(year=grid["year"] + 1).groupby(["rep", "year"])["revenue"].agg(["mean", "size"])
+    last_year = last_year[last_year["size"] >= QUOTA_MIN_MONTHS]
+    per_year = grid.drop_duplicates(["rep", "year"])[["rep", "team", "year"]]
+    per_year = per_year.join(last_year["mean"].rename("own") * QUOTA_GROWTH, on=["rep", "year"])
+    team_median = per_year.groupby(["team", "year"])["own"].median()
+    per_year["quota"] = per_year["own"].fillna(
+        pd.Series(team_median.reindex(pd.MultiIndex.from_frame(per_year[["team", "year"]])).to_numpy(),
+                  index=per_year.index)).fillna(per_year["team"].map(opening))
+    out = grid.merge(per_year[["rep", "year", "quota"]], on=["rep", "year"])
+    ramp = np.where(out["month"] - out["hire"] < QUOTA_RAMP[0], QUOTA_RAMP[1], 1.0)
+    out["quota"] = (np.round(out["quota"].to_numpy() * ramp / 100) * 100).astype(np.int64)
+    out = out.sort_values(["rep", "month"]).reset_index(drop=True)
+    month = out["month"].to_numpy()
+    text = pc.binary_join_element_wise(pc.cast(pa.array(month // 12), pa.string()),
+                                       _numbered("", month % 12 + 1, 2), "-")
+    return pd.DataFrame({"rep_id": _text(_take(reps["rep_id"], out["rep"])), "month": _text(text),
+                         "quota": out["quota"]})
+
+
+def _ownership_table(ownership, cust, reps) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": _text(pa.array(cust["customer_id"]).take(pa.array(ownership["cust"]))),
+                         "rep_id": _text(_take(reps["rep_id"], ownership["rep"])), "share": ownership["share"],
+                         "valid_from": ownership["valid_from"], "valid_to": ownership["valid_to"]})
+
+
+def _defect_rows(rng, docs):
+    """Which booked invoices the planted defects hit (``picks``: five drawn, the last of them
+    duplicated, and the middle invoice, re-used with another amount), and the export's rows with the
+    duplicate and the conflicting copy right after their originals."""
+    inv = np.flatnonzero(~docs["cancelled"].to_numpy() & (docs["kind"] == DOC_KINDS.index("INV")).to_numpy())
     picks = rng.choice(inv, 5, replace=False)
+    dup, conf = picks[4], inv[len(inv) // 2]
+    return np.r_[picks, conf], np.insert(np.arange(len(docs)), [dup + 1, conf + 1], [dup, conf])
+
+
+def _plant_defects(rng, tables: dict[str, pd.DataFrame], picks, rows):
+    """Realistic export mistakes, each recorded so tests and the data-quality section can find them.
+
+    ``picks`` and ``rows`` are from :func:`_defect_rows`: a change to a document is made to each of
+    its rows in the export (a planted copy shows it too).
+    """
+    o = tables["orders"]
+    defects = []
+
+    def at(doc):
+        return np.flatnonzero(rows == doc)
     # 1. a typo'd currency
-    i = picks[0]
-    o.loc[i, "currency"] = {"EUR": "EUO", "USD": "USS"}.get(o.loc[i, "currency"], "USX")
-    defects.append({"table": "orders", "order_id": o.loc[i, "order_id"], "column": "currency",
-                    "kind": "unknown currency", "value": o.loc[i, "currency"]})
+    i = at(picks[0])
+    o.loc[i, "currency"] = {"EUR": "EUO", "USD": "USS"}.get(o.loc[i[0], "currency"], "USX")
+    defects.append({"table": "orders", "order_id": o.loc[i[0], "order_id"], "column": "currency",
+                    "kind": "unknown currency", "value": o.loc[i[0], "currency"]})
     # 2. a missing order date
-    i = picks[1]
+    i = at(picks[1])
     o.loc[i, "order_date"] = None
-    defects.append({"table": "orders", "order_id": o.loc[i, "order_id"], "column": "order_date",
+    defects.append({"table": "orders", "order_id": o.loc[i[0], "order_id"], "column": "order_date",
                     "kind": "missing value"})
     # 3. an amount that is not a number
-    i = picks[2]
+    i = at(picks[2])
     o["amount"] = o["amount"].astype(object)
     o.loc[i, "amount"] = "12,O00.00"
-    defects.append({"table": "orders", "order_id": o.loc[i, "order_id"], "column": "amount",
+    defects.append({"table": "orders", "order_id": o.loc[i[0], "order_id"], "column": "amount",
                     "kind": "not a number", "value": "12,O00.00"})
     # 4. an order for a customer that is not in the customer list
-    i = picks[3]
+    i = at(picks[3])
     o.loc[i, "customer_id"] = "C99999"
-    defects.append({"table": "orders", "order_id": o.loc[i, "order_id"], "column": "customer_id",
+    defects.append({"table": "orders", "order_id": o.loc[i[0], "order_id"], "column": "customer_id",
                     "kind": "unknown customer", "value": "C99999"})
-    # 5. an exact duplicate export row (collapses to one) and a conflicting re-use of an invoice number
-    dup_row = o.loc[[picks[4]]]
-    conflict = o.loc[[inv[len(inv) // 2]]].copy()
-    conflict["amount"] = pd.to_numeric(conflict["amount"]) * 2
-    defects.append({"table": "orders", "order_id": dup_row.order_id.iloc[0], "column": None,
+    # 5. an exact duplicate export row (collapses to one) and a conflicting re-use of an invoice number:
+    # the second row of each in the export, the conflicting one with twice the amount
+    dup, conf = at(picks[4]), at(picks[5])
+    defects.append({"table": "orders", "order_id": o.loc[dup[0], "order_id"], "column": None,
                     "kind": "exact duplicate row"})
-    defects.append({"table": "orders", "order_id": conflict.order_id.iloc[0], "column": "order_id",
+    defects.append({"table": "orders", "order_id": o.loc[conf[0], "order_id"], "column": "order_id",
                     "kind": "conflicting duplicate"})
-    pos_dup, pos_conf = picks[4] + 1, inv[len(inv) // 2] + 1
-    o = pd.concat([o.iloc[:pos_dup], dup_row, o.iloc[pos_dup:]], ignore_index=True)
-    pos_conf += 1 if pos_conf >= pos_dup else 0
-    o = pd.concat([o.iloc[:pos_conf], conflict, o.iloc[pos_conf:]], ignore_index=True)
-    tables["orders"] = o
+    o.loc[conf[-1], "amount"] = pd.to_numeric(pd.Series([o.loc[conf[-1], "amount"]])).iloc[0] * 2
     # 6. a split that does not sum to 1
     s = tables["order_splits"].copy()
     if len(s):
@@ -572,9 +923,87 @@ def _plant_defects(rng, tables: dict[str, pd.DataFrame]):
     return tables, defects
 
 
+# ------------------------------------------------------------------ CSV export
+CSV_CHUNK_ROWS = 500_000
+_NEEDS_QUOTES = r'[",\r\n]'
+
+
+_SPECIAL = np.zeros(256, bool)
+_SPECIAL[[ord(c) for c in '",\r\n']] = True
+
+
+def _has_special_bytes(text: pa.Array) -> bool:
+    """Whether any value of a large_string array holds a comma, quote or line break (a byte scan of
+    its data, much cheaper than matching value by value)."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    lo, hi = offsets[text.offset], offsets[text.offset + len(text)]
+    data = text.buffers()[2]
+    return data is not None and hi > lo and bool(_SPECIAL[np.frombuffer(data, dtype=np.uint8)[lo:hi]].any())
+
+
+def _csv_column(col: pd.Series) -> pa.Array:
+    """A column as CSV text, one string per row (missing values empty): dates as YYYY-MM-DD, numbers
+    in their shortest exact form, text quoted only where it holds a comma, quote or line break."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        days = col.to_numpy().astype("datetime64[D]")
+        return pc.cast(pa.array(days, mask=np.isnat(days)), pa.large_string())
+    if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype):
+        return pc.cast(pa.array(col.to_numpy(), from_pandas=True), pa.large_string())
+    try:
+        text = pa.array(col, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):     # numbers with a few text cells (a planted defect)
+        number = pd.to_numeric(col, errors="coerce")
+        other = number.isna().to_numpy() & col.notna().to_numpy()
+        text = pc.replace_with_mask(_csv_column(number), pa.array(other),
+                                    pa.array(col[other].astype(str).tolist(), pa.large_string()))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if not pa.types.is_large_string(text.type):
+        text = pc.cast(text, pa.large_string())
+    if _has_special_bytes(text):
+        quote = pc.match_substring_regex(text, _NEEDS_QUOTES)
+        q, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
+        quoted = pc.binary_join_element_wise(q, pc.replace_substring(text, '"', '""'), q, empty)
+        text = pc.if_else(quote, quoted, text)
+    return text
+
+
+def _csv_chunk(df: pd.DataFrame) -> pa.Buffer:
+    """The rows of ``df`` as CSV lines (``\\n``-terminated), as one buffer."""
+    cols = [_csv_column(df[c]) for c in df.columns]
+    text = pa.large_string()
+    cols[-1] = pc.binary_join_element_wise(cols[-1], pa.scalar("", text), pa.scalar("\n", text),
+                                           null_handling="replace", null_replacement="")
+    lines = pc.binary_join_element_wise(*cols, pa.scalar(",", text), null_handling="replace", null_replacement="")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    lo, hi = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return lines.buffers()[2][lo:hi]
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` as a UTF-8 CSV with a header and ``\\n`` line ends, chunk by chunk (the text of the
+    whole table never exists at once), formatting the next chunk while the last is written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    header = pd.DataFrame([list(map(str, df.columns))], columns=df.columns)
+    with open(path, "wb") as f, ThreadPoolExecutor(max_workers=2) as pool:
+        f.write(_csv_chunk(header.astype(object)))
+        chunks = (df.iloc[lo:lo + CSV_CHUNK_ROWS] for lo in range(0, len(df), CSV_CHUNK_ROWS))
+        pending = None
+        for chunk in chunks:
+            job = pool.submit(_csv_chunk, chunk)
+            if pending is not None:
+                f.write(pending.result())
+            pending = job
+        if pending is not None:
+            f.write(pending.result())
+
+
 def write(out_dir: Path | str, seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END,
-          years: int = DEMO_YEARS, defects: bool = True) -> Path:
+          years: int = DEMO_YEARS, defects: bool = True, pilot: dict | None = DEMO_PILOT) -> Path:
     """Generate the demo company and write it as CSV exports plus ``truth/`` to ``out_dir``.
+
+    ``pilot``: as in :func:`generate` (``None``: no pilot).
 
     Writes into a temporary sibling folder and renames it into place, so an interrupted run never
     leaves half a data set behind.
@@ -582,22 +1011,34 @@ def write(out_dir: Path | str, seed: int = 42, n_customers: int = 3000, end: dat
     import shutil
 
     out = Path(out_dir)
-    tables, truth, truth_customers = generate(seed, n_customers, end, years, defects)
+    tables, truth, truth_customers = generate(seed, n_customers, end, years, defects, pilot)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "truth").mkdir(parents=True)
     for name, df in tables.items():
-        df.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(df, tmp / f"{name}.csv")
     (tmp / "truth" / "truth.json").write_text(json.dumps(asdict(truth), indent=2, default=str) + "\n")
     truth_customers.to_parquet(tmp / "truth" / "customers.parquet", index=False)
-    (tmp / "README.md").write_text(
-        f"Demo export company generated by `clvlib demo-data` (seed {seed}, {n_customers} customers, "
-        f"{truth.start} to {truth.end}).\nCSV exports in the canonical columns of docs/data-contract.md; "
-        "truth/ holds the generator's ground truth (never read by the workbook).\n")
+    (tmp / "README.md").write_text(_readme(truth))
     if out.exists():
         shutil.rmtree(out)
     tmp.rename(out)
     return out
+
+
+def _readme(truth: DemoTruth) -> str:
+    """data/demo/README.md: what the folder holds."""
+    p = truth.pilot
+    pilot = ("No pilot." if p is None else
+             f"Pilot: the {p['team']} team from {p['switch']} on, effect {p['effect']:g} -- its customers' "
+             f"drop-out probability after each repeat purchase is multiplied by {1 - p['effect']:g}.")
+    return (f"Demo export company generated by `clvlib demo-data` (seed {truth.seed}, {truth.n_customers} "
+            f"customers, {truth.start} to {truth.end}).\n"
+            "CSV exports in the canonical columns of docs/data-contract.md; truth/ holds the generator's "
+            "ground truth (never read by the workbook).\n\n"
+            f"{pilot}\n\n"
+            "quotas.csv -- columns rep_id, month (YYYY-MM), quota: each sales rep's monthly revenue quota in "
+            f"the reporting currency (USD). {QUOTA_RULE}\n")
 
 
 def load_truth(data_dir: Path | str) -> dict:

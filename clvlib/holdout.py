@@ -118,16 +118,7 @@ def holdout_validation(transactions, customer_col, date_col, value_col=None, *, 
     >>> list(res.by_frequency.columns)
     ['customers', 'actual_mean', 'predicted_mean', 'actual_total', 'predicted_total']
     """
-    if isinstance(model, str):
-        if model not in _MODELS:
-            raise ModelError(f"holdout_validation: model must be one of {', '.join(map(repr, _MODELS))} or a "
-                             f"BetaGeoModel / ParetoNBDModel; got {model!r}")
-        est = _MODELS[model]()
-    elif isinstance(model, PurchaseModel):
-        est = type(model)(**model.get_params())
-    else:
-        raise ModelError(f"holdout_validation: model must be 'bgnbd', 'paretonbd' or a purchase model; "
-                         f"got {type(model).__name__}")
+    est = _estimator(model)
     if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer)) or max_frequency < 1:
         raise ModelError(f"holdout_validation: max_frequency must be an int >= 1; got {max_frequency!r}")
     if not isinstance(transactions, pd.DataFrame) or date_col not in transactions.columns:
@@ -135,6 +126,40 @@ def holdout_validation(transactions, customer_col, date_col, value_col=None, *, 
         return rfm_summary(transactions, customer_col, date_col, value_col)  # raises
     if len(transactions) == 0:
         raise DataError("the transaction table is empty: there are no orders to validate on")
+    as_day, cal_day = _holdout_days(transactions, date_col, as_of, calibration_end, holdout_weeks)
+    as_ts = pd.Timestamp(np.datetime64(as_day, "D"))
+    cal_ts = pd.Timestamp(np.datetime64(cal_day, "D"))
+
+    summary = rfm_summary(transactions, customer_col, date_col, value_col, as_of=as_ts, calibration_end=cal_ts,
+                          time_unit=time_unit)
+    est.fit(summary)
+    horizon = summary["duration_holdout"].to_numpy()
+    pred = est.predict_purchases(summary, horizon[0]).to_numpy()
+    actual = summary["frequency_holdout"].to_numpy().astype(float)
+    summary = summary.assign(predicted_holdout=pred)
+    totals = _totals(actual, pred)
+    by_frequency = _by_frequency(summary["frequency"].to_numpy(), actual, pred, max_frequency)
+    rep_days, first_days = _repeat_occasion_days(transactions, customer_col, date_col, as_day, cal_day)
+    tracking = _tracking(est, rep_days, first_days, as_day, cal_day, DAYS_PER_UNIT[time_unit])
+    metrics = _metrics(actual, pred, tracking, totals["bias"].iloc[0])
+    return HoldoutResult(est, summary, totals, by_frequency, tracking, metrics, cal_ts, as_ts)
+
+
+def _estimator(model) -> PurchaseModel:
+    """An unfitted purchase model from a name or a model (copied with its hyperparameters)."""
+    if isinstance(model, str):
+        if model not in _MODELS:
+            raise ModelError(f"holdout_validation: model must be one of {', '.join(map(repr, _MODELS))} or a "
+                             f"BetaGeoModel / ParetoNBDModel; got {model!r}")
+        return _MODELS[model]()
+    if isinstance(model, PurchaseModel):
+        return type(model)(**model.get_params())
+    raise ModelError(f"holdout_validation: model must be 'bgnbd', 'paretonbd' or a purchase model; "
+                     f"got {type(model).__name__}")
+
+
+def _holdout_days(transactions, date_col, as_of, calibration_end, holdout_weeks) -> tuple[int, int]:
+    """(as_of, calibration_end) as day numbers, from exactly one of calibration_end and holdout_weeks."""
     if as_of is None:
         as_day = int(_to_days(transactions[date_col], date_col).max())
     else:
@@ -148,45 +173,42 @@ def holdout_validation(transactions, customer_col, date_col, value_col=None, *, 
         cal_day = as_day - int(round(7 * holdout_weeks))
     else:
         cal_day = _to_day(calibration_end, "calibration_end")
-    as_ts = pd.Timestamp(np.datetime64(as_day, "D"))
-    cal_ts = pd.Timestamp(np.datetime64(cal_day, "D"))
+    return as_day, cal_day
 
-    summary = rfm_summary(transactions, customer_col, date_col, value_col, as_of=as_ts, calibration_end=cal_ts,
-                          time_unit=time_unit)
-    est.fit(summary)
-    horizon = summary["duration_holdout"].to_numpy()
-    pred = est.predict_purchases(summary, horizon[0]).to_numpy()
-    actual = summary["frequency_holdout"].to_numpy().astype(float)
-    summary = summary.assign(predicted_holdout=pred)
 
+def _totals(actual, pred) -> pd.DataFrame:
+    """Total repeat purchases in the holdout, actual and predicted, and the bias (predicted / actual - 1)."""
     tot_a, tot_p = float(actual.sum()), float(pred.sum())
     bias = (tot_p - tot_a) / tot_a if tot_a > 0 else np.nan
-    totals = pd.DataFrame({"customers": [len(summary)], "actual": [tot_a], "predicted": [tot_p], "bias": [bias]},
-                          index=pd.Index(["holdout"], name="period"))
+    return pd.DataFrame({"customers": [len(actual)], "actual": [tot_a], "predicted": [tot_p], "bias": [bias]},
+                        index=pd.Index(["holdout"], name="period"))
 
-    x = summary["frequency"].to_numpy()
+
+def _by_frequency(x, actual, pred, max_frequency) -> pd.DataFrame:
+    """Holdout purchases by number of calibration purchases (FHL 2005, figure 4), pooled from max_frequency."""
     bucket = np.minimum(x, max_frequency).astype(int)
     labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]
     cnt = np.bincount(bucket, minlength=max_frequency + 1)
     sa = np.bincount(bucket, weights=actual, minlength=max_frequency + 1)
     sp = np.bincount(bucket, weights=pred, minlength=max_frequency + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        by_frequency = pd.DataFrame({"customers": cnt, "actual_mean": sa / cnt, "predicted_mean": sp / cnt,
-                                     "actual_total": sa, "predicted_total": sp},
-                                    index=pd.Index(labels, name="calibration_purchases"))
+        return pd.DataFrame({"customers": cnt, "actual_mean": sa / cnt, "predicted_mean": sp / cnt,
+                             "actual_total": sa, "predicted_total": sp},
+                            index=pd.Index(labels, name="calibration_purchases"))
 
-    # weekly tracking of cumulative repeat purchases (FHL 2005, figure 2)
-    rep_days, first_days = _repeat_occasion_days(transactions, customer_col, date_col, as_day, cal_day)
+
+def _tracking(est, rep_days, first_days, as_day, cal_day, unit) -> pd.DataFrame:
+    """Weekly tracking of repeat purchases over calibration and holdout (FHL 2005, figure 2): actual
+    counts against the unconditional expectation summed over the customers' ages."""
     start = int(first_days.min())
     n_weeks = int(np.ceil((as_day - start + 1) / 7))
     week_end = np.minimum(start + 7 * np.arange(1, n_weeks + 1) - 1, as_day)
     actual_week = np.bincount((rep_days - start) // 7, minlength=n_weeks)[:n_weeks].astype(float)
     u_first, n_first = np.unique(first_days, return_counts=True)
-    unit = DAYS_PER_UNIT[time_unit]
     age = np.maximum(week_end[:, None] - u_first[None, :], 0) / unit
     cum_pred = est.expected_purchases(age) @ n_first
     pred_week = np.diff(cum_pred, prepend=0.0)
-    tracking = pd.DataFrame({
+    return pd.DataFrame({
         "week": np.arange(1, n_weeks + 1),
         "week_end": pd.to_datetime(week_end.astype("datetime64[D]")),
         "period": np.where(week_end <= cal_day, "calibration", "holdout"),
@@ -194,13 +216,16 @@ def holdout_validation(transactions, customer_col, date_col, value_col=None, *, 
         "actual_cumulative": np.cumsum(actual_week), "predicted_cumulative": cum_pred,
     })
 
+
+def _metrics(actual, pred, tracking, bias) -> pd.Series:
+    """Per-customer errors, bias, correlation and the tracking error over the holdout weeks."""
     err = pred - actual
     hold = tracking["period"].to_numpy() == "holdout"
     ac = tracking["actual_cumulative"].to_numpy()[hold]
+    cum_pred = tracking["predicted_cumulative"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         mape = float(np.mean(np.abs(cum_pred[hold] - ac) / ac)) if hold.any() and (ac > 0).all() else np.nan
         corr = float(np.corrcoef(pred, actual)[0, 1]) if len(pred) > 1 and actual.std() > 0 else np.nan
-    metrics = pd.Series({"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err ** 2))),
-                         "bias": bias, "correlation": corr, "tracking_mape": mape,
-                         "actual_total": tot_a, "predicted_total": tot_p}, name="holdout")
-    return HoldoutResult(est, summary, totals, by_frequency, tracking, metrics, cal_ts, as_ts)
+    return pd.Series({"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err ** 2))),
+                      "bias": bias, "correlation": corr, "tracking_mape": mape,
+                      "actual_total": float(actual.sum()), "predicted_total": float(pred.sum())}, name="holdout")

@@ -18,6 +18,8 @@ aggregations); a million customers with six million orders take well under a sec
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -204,6 +206,31 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, va
     a                 1      2.0  4.0            20.0
     b                 0      0.0  3.0             0.0
     """
+    _check_log(transactions, customer_col, date_col, value_col)
+    unit_days = _time_unit_days(time_unit)
+    if len(transactions) == 0:
+        raise DataError("the transaction table is empty: there are no orders to summarise")
+    dates = _datetime_values(transactions[date_col], date_col)
+    values = None if value_col is None else _order_values(transactions[value_col], value_col)
+    codes, ids = _customer_codes(transactions[customer_col], customer_col)
+    p = _period(dates, as_of, calibration_end, len(ids))
+    if p.as_off < p.span - 1:  # orders after as_of are ignored
+        keep = _day_offsets(dates, p.day0, p.ddt) <= p.as_off
+        codes, dates = codes[keep], dates[keep]
+        if values is not None:
+            values = values[keep]
+        del keep
+    first, rep_sum, total = _first_days_and_values(codes, dates, values, p, len(ids))
+    # the codes are not needed any more: the occasion keys may be built in their place
+    occ_day, run_start, run_cust = _occasions(codes, dates, p)
+    del codes
+    n_occ, n_model, last = _occasion_counts(occ_day, run_start, run_cust, p, len(ids))
+    del occ_day, run_start, run_cust
+    return _summary_frame(ids, first, last, n_occ, n_model, rep_sum, total, p, time_unit, unit_days)
+
+
+def _check_log(transactions, customer_col, date_col, value_col):
+    """The order log is a DataFrame with the columns named."""
     if not isinstance(transactions, pd.DataFrame):
         raise DataError(f"transactions must be a pandas DataFrame; got {type(transactions).__name__}")
     needed = [customer_col, date_col] + ([value_col] if value_col is not None else [])
@@ -211,29 +238,42 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, va
     if missing:
         raise DataError(f"transactions have no column(s) {', '.join(repr(c) for c in missing)} "
                         f"(columns: {', '.join(map(str, transactions.columns[:20]))})")
-    unit_days = _time_unit_days(time_unit)
-    if len(transactions) == 0:
-        raise DataError("the transaction table is empty: there are no orders to summarise")
 
-    dates = _datetime_values(transactions[date_col], date_col)
-    values = None
-    if value_col is not None:
-        vcol = transactions[value_col]
-        if not pd.api.types.is_numeric_dtype(vcol.dtype) or pd.api.types.is_bool_dtype(vcol.dtype):
-            raise DataError(f"values must be numbers; got dtype {vcol.dtype}", column=value_col)
-        values = vcol.to_numpy()
-        if values.dtype != np.float64:
-            values = vcol.to_numpy(dtype=np.float64, na_value=np.nan)
-        if not np.isfinite(values).all():
-            bad = ~np.isfinite(values)
-            raise DataError(f"{int(bad.sum())} missing or infinite values (e.g. {_example_row(vcol.index, bad)})",
-                            column=value_col)
-        if (values < 0).any():
-            neg = values < 0
-            raise DataError(f"{int(neg.sum())} negative values (e.g. {_example_row(vcol.index, neg)}: "
-                            f"{values[neg][0]:g}); net credit notes into their orders first", column=value_col)
-    codes, ids = _customer_codes(transactions[customer_col], customer_col)
 
+def _order_values(vcol: pd.Series, value_col: str) -> np.ndarray:
+    """The value column as float64, every value finite and >= 0."""
+    if not pd.api.types.is_numeric_dtype(vcol.dtype) or pd.api.types.is_bool_dtype(vcol.dtype):
+        raise DataError(f"values must be numbers; got dtype {vcol.dtype}", column=value_col)
+    values = vcol.to_numpy()
+    if values.dtype != np.float64:
+        values = vcol.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        bad = ~np.isfinite(values)
+        raise DataError(f"{int(bad.sum())} missing or infinite values (e.g. {_example_row(vcol.index, bad)})",
+                        column=value_col)
+    if (values < 0).any():
+        neg = values < 0
+        raise DataError(f"{int(neg.sum())} negative values (e.g. {_example_row(vcol.index, neg)}: "
+                        f"{values[neg][0]:g}); net credit notes into their orders first", column=value_col)
+    return values
+
+
+@dataclass(frozen=True)
+class _Period:
+    """The summary's days, as offsets from ``day0`` (the first order day), and compact dtypes."""
+
+    day0: int           # day number of the first order in the log
+    span: int           # days from the first to the last order in the log, both included
+    as_day: int         # as_of (day number)
+    cal_day: int | None  # calibration_end (day number), or None
+    as_off: int         # as_of - day0
+    end_off: int        # end of the model period (as_of or calibration_end) - day0
+    ddt: type           # dtype of day offsets
+    dt: type            # dtype of (customer, day) keys
+
+
+def _period(dates: np.ndarray, as_of, calibration_end, ncust: int) -> _Period:
+    """as_of, calibration_end and the log's first day, checked against each other."""
     tpd = _ticks_per_day(dates)
     ticks = dates.view(np.int64)
     as_day = int(ticks.max()) // tpd if as_of is None else _to_day(as_of, "as_of")
@@ -250,51 +290,55 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, va
         raise DataError(f"calibration_end ({np.datetime64(cal_day, 'D')}) is before the first order "
                         f"({np.datetime64(day0, 'D')})")
     span = int(ticks.max()) // tpd - day0 + 1
-    ncust = len(ids)
-    dt = np.int32 if ncust * span < 2**31 - 1 else np.int64
     as_off = as_day - day0
-    ddt = np.int32 if span < 2**31 - 1 else np.int64
-    if as_off < span - 1:  # orders after as_of are ignored
-        keep = _day_offsets(dates, day0, ddt) <= as_off
-        codes, dates = codes[keep], dates[keep]
-        if values is not None:
-            values = values[keep]
-        del keep
+    return _Period(day0=day0, span=span, as_day=as_day, cal_day=cal_day, as_off=as_off,
+                   end_off=as_off if cal_day is None else cal_day - day0,
+                   ddt=np.int32 if span < 2**31 - 1 else np.int64,
+                   dt=np.int32 if ncust * span < 2**31 - 1 else np.int64)
 
-    def day_chunks():
-        """(slice, day offsets) chunk by chunk: the day numbers are never stored for all rows."""
-        for lo in range(0, len(codes), CHUNK):
-            sl = slice(lo, lo + CHUNK)
-            yield sl, _day_offsets(dates[sl], day0, ddt)
 
-    # first purchase day of every customer (a scatter-min, chunk by chunk)
-    first = np.full(ncust, np.iinfo(ddt).max, dtype=ddt)
-    for sl, d in day_chunks():
+def _day_chunks(dates: np.ndarray, p: _Period):
+    """(slice, day offsets) chunk by chunk: the day numbers are never stored for all rows."""
+    for lo in range(0, len(dates), CHUNK):
+        sl = slice(lo, lo + CHUNK)
+        yield sl, _day_offsets(dates[sl], p.day0, p.ddt)
+
+
+def _first_days_and_values(codes, dates, values, p: _Period, ncust: int):
+    """Each customer's first order day and, with values, the sums of their repeat occasions' values and
+    of all their values in the model period (scatter-min and scatter-adds, chunk by chunk)."""
+    first = np.full(ncust, np.iinfo(p.ddt).max, dtype=p.ddt)
+    for sl, d in _day_chunks(dates, p):
         np.minimum.at(first, codes[sl], d)
-    end_off = as_off if cal_day is None else cal_day - day0
-    if values is not None:
-        # values of the repeat occasions and of all occasions in the model period (scatter-adds)
-        rep_sum = np.zeros(ncust)
-        total = np.zeros(ncust)
-        for sl, d in day_chunks():
-            c, v = codes[sl], values[sl]
-            in_period = d <= end_off
-            if in_period.all():
-                np.add.at(total, c, v)
-            else:
-                np.add.at(total, c[in_period], v[in_period])
-            repeat = d != first[c]
-            repeat &= in_period
-            np.add.at(rep_sum, c[repeat], v[repeat])
+    if values is None:
+        return first, None, None
+    rep_sum = np.zeros(ncust)
+    total = np.zeros(ncust)
+    for sl, d in _day_chunks(dates, p):
+        c, v = codes[sl], values[sl]
+        in_period = d <= p.end_off
+        if in_period.all():
+            np.add.at(total, c, v)
+        else:
+            np.add.at(total, c[in_period], v[in_period])
+        repeat = d != first[c]
+        repeat &= in_period
+        np.add.at(rep_sum, c[repeat], v[repeat])
+    return first, rep_sum, total
 
-    # one sort of the (customer, day) key gives the distinct purchase occasions in customer order
-    # (the codes are not needed any more: when the key fits their dtype it is built in their place)
+
+def _occasions(codes, dates, p: _Period):
+    """The distinct purchase occasions in customer order, from one sort of the (customer, day) key.
+
+    Returns ``(occasion days, start of each customer's run, that customer's code)``. When the key fits
+    the codes' dtype it is built in their place (``codes`` is overwritten).
+    """
+    dt = p.dt
     key = codes if codes.dtype == dt else np.empty(len(codes), dtype=dt)
-    for sl, d in day_chunks():
+    for sl, d in _day_chunks(dates, p):
         k = codes[sl].astype(dt, copy=False)
-        np.multiply(k, dt(span), out=key[sl])
+        np.multiply(k, dt(p.span), out=key[sl])
         key[sl] += d
-    del codes
     key.sort()
     # distinct keys, compacted in place chunk by chunk (the write position never passes the read one)
     w = 0
@@ -314,62 +358,62 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, va
     new_cust = np.empty(len(occ), dtype=bool)
     prev = -1
     for lo in range(0, len(occ), CHUNK):
-        cc = occ[lo:lo + CHUNK] // dt(span)
+        cc = occ[lo:lo + CHUNK] // dt(p.span)
         new_cust[lo] = cc[0] != prev
         np.not_equal(cc[1:], cc[:-1], out=new_cust[lo + 1:lo + len(cc)])
         prev = cc[-1]
     run_start = np.flatnonzero(new_cust)
     del new_cust
-    run_cust = occ[run_start] // dt(span)
-    occ_day = np.remainder(occ, dt(span), out=occ)
-    del occ
+    run_cust = occ[run_start] // dt(p.span)
+    return np.remainder(occ, dt(p.span), out=occ), run_start, run_cust
+
+
+def _occasion_counts(occ_day, run_start, run_cust, p: _Period, ncust: int):
+    """Per customer: occasions up to as_of, occasions in the model period, last occasion day in it."""
     idt = np.int32 if len(occ_day) < 2**31 - 1 else np.int64
     n_occ = np.zeros(ncust, dtype=idt)
     n_occ[run_cust] = np.diff(run_start, append=len(occ_day))
     starts = np.zeros(ncust, dtype=idt)
     starts[run_cust] = run_start
-    seen = n_occ > 0  # customers whose orders all came after as_of have no occasion
-
-    if cal_day is None:
-        in_model = seen
+    if p.cal_day is None:
         n_model = n_occ
-        last = np.zeros(ncust, dtype=ddt)
-        last[seen] = occ_day[starts[seen] + n_occ[seen] - 1]
     else:
-        cal_off = end_off
         n_model = np.zeros(ncust, dtype=idt)
-        in_cal = occ_day <= cal_off
+        in_cal = occ_day <= p.end_off
         n_model[run_cust] = np.add.reduceat(in_cal, run_start, dtype=np.int64)
         del in_cal
-        in_model = n_model > 0
-        last = np.zeros(ncust, dtype=ddt)
-        last[in_model] = occ_day[starts[in_model] + n_model[in_model] - 1]
-    del occ_day, starts, run_start, run_cust
+    in_model = n_model > 0  # customers whose orders all came after as_of (calibration_end) have none
+    last = np.zeros(ncust, dtype=p.ddt)
+    last[in_model] = occ_day[starts[in_model] + n_model[in_model] - 1]
+    return n_occ, n_model, last
 
+
+def _summary_frame(ids, first, last, n_occ, n_model, rep_sum, total, p: _Period, time_unit, unit_days):
+    """The summary table of the customers with an occasion in the model period."""
+    in_model = n_model > 0
     out = {}
     if not in_model.all():
         first, last, n_model, n_occ = first[in_model], last[in_model], n_model[in_model], n_occ[in_model]
-        if values is not None:
+        if rep_sum is not None:
             rep_sum, total = rep_sum[in_model], total[in_model]
     frequency = n_model.astype(np.int64)
     frequency -= 1
     out["frequency"] = frequency
     out["recency"] = np.subtract(last, first, dtype=np.float64)
     out["recency"] /= unit_days
-    del last
-    out["T"] = np.subtract(end_off, first, dtype=np.float64)
+    out["T"] = np.subtract(p.end_off, first, dtype=np.float64)
     out["T"] /= unit_days
-    if values is not None:
+    if rep_sum is not None:
         rep_sum /= np.maximum(frequency, 1)  # mean value of the repeat occasions (0 when there are none)
         out["monetary_value"] = rep_sum
         out["total_value"] = total
     fp = first.astype(np.int64)
-    fp += day0
+    fp += p.day0
     fp *= 86_400
     out["first_purchase"] = fp.view("datetime64[s]")
-    if cal_day is not None:
+    if p.cal_day is not None:
         out["frequency_holdout"] = np.subtract(n_occ, n_model, dtype=np.int64)
-        out["duration_holdout"] = np.full(len(frequency), (as_day - cal_day) / unit_days)
+        out["duration_holdout"] = np.full(len(frequency), (p.as_day - p.cal_day) / unit_days)
     index = ids if in_model.all() else ids[in_model]
     result = pd.DataFrame(out, index=index, copy=False)
     result.attrs["time_unit"] = time_unit

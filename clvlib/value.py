@@ -52,6 +52,16 @@ def _check_inputs(purchase_model, spend_model, horizon_months, monthly_discount_
         raise ModelError(f"{owner}: the summary is in time unit {unit!r} but time_unit={time_unit!r}")
 
 
+def _summary_time_unit(summary, time_unit):
+    """The time unit to use: the one given, else the summary's own (``attrs["time_unit"]``, set by
+    :func:`clvlib.rfm_summary`), else weeks. A given unit that contradicts the summary's is caught by
+    :func:`_check_inputs`."""
+    if time_unit is not None:
+        return time_unit
+    unit = summary.attrs.get("time_unit") if isinstance(summary, pd.DataFrame) else None
+    return "W" if unit is None else unit
+
+
 def _month_grid(horizon_months, monthly_discount_rate, time_unit, days_per_month):
     month = days_per_month / DAYS_PER_UNIT[time_unit]
     times = month * np.arange(1, horizon_months + 1, dtype=float)
@@ -73,7 +83,7 @@ def _discounted_if_alive(model, params, x, T, times, disc):
 
 
 def customer_lifetime_value(purchase_model, spend_model, summary, horizon_months=12, monthly_discount_rate=0.01,
-                            time_unit="W", *, days_per_month=DAYS_PER_MONTH) -> pd.Series:
+                            time_unit=None, *, days_per_month=DAYS_PER_MONTH) -> pd.Series:
     r"""Discounted expected value of each customer over the next ``horizon_months`` months.
 
     .. math:: \mathrm{CLV}_i = \sum_{m=1}^{H} \frac{E[Y_i(t_m)] - E[Y_i(t_{m-1})]}{(1+d)^m}\,
@@ -100,8 +110,9 @@ def customer_lifetime_value(purchase_model, spend_model, summary, horizon_months
         Number of months H.
     monthly_discount_rate : float, default 0.01
         Discount rate d per month (0.01 a month is about 12.7% a year).
-    time_unit : {"W", "D"}, default "W"
-        Time unit of the summary (checked against ``summary.attrs["time_unit"]`` when present).
+    time_unit : {"W", "D"}, optional
+        Time unit of the summary. By default the summary's own, ``summary.attrs["time_unit"]`` (set by
+        :func:`clvlib.rfm_summary`), else weeks; a unit given here that contradicts the summary's raises.
     days_per_month : float, default 30.4375
         Length of a month in days (365.25 / 12; 4.348 weeks). lifetimes uses 4.345 weeks
         (``days_per_month=30.415``) with ``freq="W"`` and 30 days with ``freq="D"``.
@@ -129,6 +140,7 @@ def customer_lifetime_value(purchase_model, spend_model, summary, horizon_months
     [33.06, 13.67, 134.4]
     """
     owner = "customer_lifetime_value"
+    time_unit = _summary_time_unit(summary, time_unit)
     _check_inputs(purchase_model, spend_model, horizon_months, monthly_discount_rate, time_unit, days_per_month,
                   summary, owner)
     x, tx, T, idx = purchase_model._arrays(summary, owner)
@@ -159,6 +171,10 @@ class ClvInterval:
         Per group: ``n_customers``, ``clv`` (total of the point estimates, shares applied),
         ``clv_low``, ``clv_high``, ``clv_median`` -- quantiles of the *total*, not sums of customers'
         quantiles.
+    total : dict
+        The whole summary (every customer, in a group or not): ``n_customers``, ``clv`` (sum of the
+        point estimates), ``clv_low``, ``clv_high``, ``clv_median`` -- quantiles of the draw-by-draw
+        total, not sums of the customers' or the groups' interval ends.
     level : float
     n_draws : int
     parameter_draws : pandas.DataFrame
@@ -174,6 +190,7 @@ class ClvInterval:
     n_draws: int
     parameter_draws: pd.DataFrame = field(repr=False)
     grid: float = 0.0
+    total: dict = field(default_factory=dict)
 
 
 def _coarse_states(cols, max_states):
@@ -229,7 +246,7 @@ def _interval_draws(purchase_model, spend_model, theta, phi, x, tx, T, m, xs, Ts
     return draws
 
 
-def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthly_discount_rate=0.01, time_unit="W",
+def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthly_discount_rate=0.01, time_unit=None,
                  *, level=0.9, n_draws=200, random_state=0, groups=None, days_per_month=DAYS_PER_MONTH,
                  max_states=2000) -> ClvInterval:
     r"""CLV with an uncertainty interval for every customer and every group (a sales rep's book).
@@ -246,9 +263,10 @@ def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthl
     larger than the parameter uncertainty; for the total of a large book it averages out). Nor does it
     cover model misspecification -- check that with :func:`clvlib.holdout.holdout_validation`.
 
-    Draws of the two models are independent (they are fitted separately). Group totals are
-    quantiles of the draw-by-draw totals, so they account for the fact that all customers move
-    together with the parameters (summing customers' interval ends would overstate the width).
+    Draws of the two models are independent (they are fitted separately). Group totals and the
+    grand total are quantiles of the draw-by-draw totals, so they account for the fact that all
+    customers move together with the parameters (summing customers' or groups' interval ends would
+    misstate the width).
 
     Parameters
     ----------
@@ -277,8 +295,8 @@ def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthl
     Returns
     -------
     ClvInterval
-        ``customers`` (``clv``, ``clv_low``, ``clv_high``, ``clv_median``) and, with ``groups``, a
-        per-group table.
+        ``customers`` (``clv``, ``clv_low``, ``clv_high``, ``clv_median``), ``total`` (the same for the
+        sum over all customers) and, with ``groups``, a per-group table.
 
     Examples
     --------
@@ -298,6 +316,7 @@ def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthl
     ['rep A', 'rep B']
     """
     owner = "clv_interval"
+    time_unit = _summary_time_unit(summary, time_unit)
     _check_inputs(purchase_model, spend_model, horizon_months, monthly_discount_rate, time_unit, days_per_month,
                   summary, owner)
     if not Real(0, 1, "neither").is_satisfied_by(level):
@@ -343,6 +362,9 @@ def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthl
     qs = [(1 - level) / 2, 0.5, (1 + level) / 2]
     q = np.quantile(draws, qs, axis=0)
     customers = pd.DataFrame({"clv": point, "clv_low": q[0], "clv_high": q[2], "clv_median": q[1]}, index=idx)
+    tq = np.quantile(draws.sum(axis=1), qs)
+    total = {"n_customers": len(idx), "clv": float(point.sum()), "clv_low": float(tq[0]),
+             "clv_high": float(tq[2]), "clv_median": float(tq[1])}
     group_table = None
     if groups is not None:
         pos, codes, share, labels = _group_matrix(groups, idx)
@@ -357,7 +379,7 @@ def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthl
     names = [f"{type(purchase_model).__name__}.{k}" for k in purchase_model._param_names] + \
             [f"GammaGammaModel.{k}" for k in spend_model._param_names]
     pdraws = pd.DataFrame(np.hstack([theta, phi]), columns=names)
-    return ClvInterval(customers, group_table, level, n_draws, pdraws, grid)
+    return ClvInterval(customers, group_table, level, n_draws, pdraws, grid, total)
 
 
 # ------------------------------------------------------------------ the simple formula

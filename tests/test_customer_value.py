@@ -115,3 +115,57 @@ def test_customers_without_positive_margin_three_months_ago_are_valued(wb):
     assert res.fallback is None
     row = res.table.set_index("customer_id").loc["CX"]
     assert row["clv"] > 0 and np.isfinite(row["clv_prev"]) and np.isfinite(row["p_alive_prev"])
+
+
+def test_total_interval_covers_every_customer_and_is_saved(wb, value):
+    """The company total and its interval come from the draws over all customers, owned or not --
+    not from adding up the books' interval ends."""
+    t, table, books = value.total, value.table, value.books
+    assert t["n_customers"] == len(table)
+    assert t["clv"] == pytest.approx(table["clv"].sum(), rel=1e-12)
+    assert t["clv_low"] < t["clv_median"] < t["clv_high"] and t["clv_low"] < t["clv"] < t["clv_high"]
+    # every demo customer has an owner, and still the books' summed ends are wider than the total's
+    # interval: the books do not all sit at their 5% (95%) quantiles in the same draws
+    assert table["owner_rep_id"].notna().all()
+    assert books["clv_low"].sum() < t["clv_low"] and t["clv_high"] < books["clv_high"].sum()
+    loaded = cv.load(wb.data_dir)
+    assert loaded.total == pytest.approx(t, rel=1e-12)
+    # customers without an owner on the as-of date stay in the total (the books leave them out)
+    own, orders = wb.table("ownership"), wb.orders()
+    orphans = table["customer_id"].iloc[::10]
+    orders = orders.assign(rep_id=orders["rep_id"].mask(orders["customer_id"].isin(orphans)))
+    part = cv.build(orders, own[~own["customer_id"].isin(orphans)], wb.as_of, wb.params["clv"], holdout=False)
+    assert part.total == pytest.approx(t, rel=1e-12)
+    unowned = part.table.loc[part.table["owner_rep_id"].isna(), "clv"].sum()
+    assert part.table["owner_rep_id"].isna().sum() == len(orphans) and unowned > 0
+    assert part.books["clv"].sum() == pytest.approx(t["clv"] - unowned, rel=1e-9)
+    assert part.books["clv_high"].sum() < t["clv_low"]
+
+
+def test_total_without_models_has_no_interval(wb, tmp_path):
+    orders = wb.orders()
+    few = orders[orders["customer_id"].isin(orders["customer_id"].unique()[:2])]
+    res = cv.build(few, wb.table("ownership"), wb.as_of, wb.params["clv"])
+    assert res.fallback is not None
+    assert res.total["clv"] == pytest.approx(res.table["clv"].sum())
+    assert np.isnan(res.total["clv_low"]) and np.isnan(res.total["clv_high"])
+    cv.save(res, tmp_path)
+    loaded = cv.load(tmp_path)
+    assert loaded.total["clv"] == pytest.approx(res.total["clv"]) and np.isnan(loaded.total["clv_low"])
+
+
+def test_too_uncertain_models_fall_back_to_the_simple_formula(wb, monkeypatch):
+    """Models that fit but cannot give an interval (on a handful of customers, a parameter draw with
+    q <= 1 has no finite mean value): the stage falls back to the simple formula and says why
+    instead of failing."""
+    from clvlib.errors import ModelError
+
+    def no_interval(*args, **kwargs):
+        raise ModelError("GammaGammaModel: q = 0.406 <= 1, so the average transaction value has no finite mean")
+
+    monkeypatch.setattr(cv, "clv_interval", no_interval)
+    res = cv.build(wb.orders(), wb.table("ownership"), wb.as_of, wb.params["clv"])
+    assert res.fallback.startswith("the models were fitted but cannot value customers with an interval: "
+                                   "GammaGammaModel: q = 0.406 <= 1")
+    assert res.table["clv"].notna().all() and res.table["clv_low"].isna().all() and res.holdout is None
+    assert np.isnan(res.total["clv_low"])

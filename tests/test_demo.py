@@ -111,3 +111,148 @@ def test_too_small_is_refused():
 
     with pytest.raises(ClvError, match="at least 50"):
         demo.generate(n_customers=10)
+
+
+# ------------------------------------------------------------------ the pilot
+def test_pilot_halves_the_drop_out_after_the_switch():
+    """Hand-made population: every customer in the pilot team, 0.1 purchases a week, p = 0.2, the switch
+    half-way. Drop-outs per repeat purchase: 0.2 before the switch, 0.2 * (1 - 0.5) after."""
+    n = 40_000
+    start = pd.Timestamp("2024-01-01")
+    cust = pd.DataFrame({"team": "Europe", "first_date": start, "T_weeks": 100.0, "lam_true": 0.1,
+                         "p_true": 0.2}, index=range(n))
+    pilot = demo._resolve_pilot({"team": "Europe", "switch": "2024-12", "effect": 0.5}, start - pd.Timedelta(days=1),
+                                pd.Timestamp("2025-12-31"))
+    occ = demo._simulate_occasions(np.random.default_rng(3), cust, {}, pilot)
+    switch_weeks = (pilot["switch_date"] - start).days / 7
+    rep = occ[occ["occasion"] > 0]
+    last = rep.groupby("cust")["t_weeks"].max()
+    died_at = last[cust["died"].to_numpy()[last.index]]
+    for before, rate in ((True, 0.2), (False, 0.1)):
+        trials = (rep["t_weeks"] < switch_weeks).eq(before).sum()
+        deaths = (died_at < switch_weeks).eq(before).sum()
+        se = np.sqrt(rate * (1 - rate) / trials)
+        assert abs(deaths / trials - rate) < 4 * se, (before, deaths / trials, rate)
+
+
+def test_default_company_has_a_pilot_recorded_in_the_truth(small, tmp_path):
+    assert small[1].pilot == {"team": "Europe", "switch": "2026-01", "effect": 0.5}
+    assert demo.DEMO_PILOT["switch"] is None        # 10 months before the end, whatever the end
+    _, truth, cust = demo.generate(seed=7, n_customers=600, end="2025-06-30")
+    assert truth.pilot["switch"] == "2024-09"
+    assert (cust["pilot"] == (cust["team"] == "Europe")).all()
+    out = demo.write(tmp_path / "d", seed=3, n_customers=300, pilot=None)
+    assert demo.load_truth(out)["pilot"] is None
+    assert "No pilot." in (out / "README.md").read_text()
+
+
+def test_pilot_changes_only_the_pilot_teams_customers_after_the_switch(small):
+    _, _, with_pilot = small
+    _, _, without = demo.generate(seed=7, n_customers=600, pilot=None)
+    team = with_pilot["team"] == "Europe"
+    for col in ("lam_true", "p_true", "acq_rep"):
+        assert with_pilot[col].equals(without[col])
+    pd.testing.assert_frame_equal(with_pilot[~team].drop(columns="pilot"), without[~team].drop(columns="pilot"))
+    switch_weeks = (pd.Timestamp("2026-01-01") - with_pilot["first_date"]).dt.days / 7
+    died_before = without["died"] & (without["death_weeks"] < switch_weeks)
+    assert (with_pilot.loc[team & died_before, "death_weeks"] == without.loc[team & died_before, "death_weeks"]).all()
+    assert with_pilot.loc[team, "died"].sum() < without.loc[team, "died"].sum()
+
+
+@pytest.mark.parametrize("pilot, message", [
+    ({"team": "Mars"}, "pilot team must be one of Europe"),
+    ({"team": "Europe", "switch": "2030-01"}, "must be after the first month"),
+    ({"team": "Europe", "switch": "January"}, "must be a month YYYY-MM"),
+    ({"team": "Europe", "switch": "2026-13"}, "must be a month YYYY-MM"),
+    ({"team": "Europe", "effect": 1.0}, "effect must be a number in \\[0, 1\\)"),
+    ({"team": "Europe", "size": 3}, "unknown key\\(s\\) size"),
+])
+def test_bad_pilot_is_refused(pilot, message):
+    from clvlib.errors import ClvError
+
+    with pytest.raises(ClvError, match=message):
+        demo.generate(n_customers=60, pilot=pilot)
+
+
+def test_demo_data_command_pilot_options(tmp_path):
+    from clvlib.cli import main
+
+    assert main(["demo-data", "--out", str(tmp_path / "a"), "--customers", "200", "--pilot-team", "Americas",
+                 "--pilot-switch", "2025-06", "--pilot-effect", "0.2"]) == 0
+    assert demo.load_truth(tmp_path / "a")["pilot"] == {"team": "Americas", "switch": "2025-06", "effect": 0.2}
+    assert main(["demo-data", "--out", str(tmp_path / "b"), "--customers", "200", "--no-pilot"]) == 0
+    assert demo.load_truth(tmp_path / "b")["pilot"] is None
+    assert main(["demo-data", "--out", str(tmp_path / "c"), "--customers", "200"]) == 0
+    assert demo.load_truth(tmp_path / "c")["pilot"] == {"team": "Europe", "switch": "2026-01", "effect": 0.5}
+    assert main(["demo-data", "--out", str(tmp_path / "d"), "--no-pilot", "--pilot-team", "Europe"]) == 2
+
+
+# ------------------------------------------------------------------ quotas
+@pytest.fixture(scope="module")
+def clean():
+    return demo.generate(seed=11, n_customers=1500, defects=False)
+
+
+def _credited_usd(tables) -> pd.DataFrame:
+    """Credited revenue in USD per (rep, month), rebuilt from the export files' tables."""
+    o = tables["orders"]
+    o = o[o["status"] == "booked"].copy()
+    o["date"] = pd.to_datetime(o["order_date"])
+    fx = tables["fx_rates"].assign(date=lambda f: pd.to_datetime(f["date"])).sort_values("date")
+    o = o.sort_values("date")
+    o = pd.merge_asof(o, fx, on="date", by="currency", direction="backward")
+    o["usd"] = o["amount"].astype(float) * o["rate"].fillna(1.0)
+    s = tables["order_splits"]
+    split = o.drop(columns="rep_id").merge(s, on="order_id")
+    credit = pd.concat([o[~o["order_id"].isin(s["order_id"])], split.assign(usd=split["usd"] * split["share"])])
+    return credit.groupby(["rep_id", credit["date"].dt.strftime("%Y-%m")])["usd"].sum()
+
+
+def test_quotas_cover_every_month_each_sales_rep_is_employed(clean):
+    tables, truth, _ = clean
+    q, reps = tables["quotas"], tables["reps"]
+    assert list(q.columns) == ["rep_id", "month", "quota"] and q["quota"].dtype.kind == "i"
+    assert q["month"].str.fullmatch(r"\d{4}-\d{2}").all() and not q.duplicated(["rep_id", "month"]).any()
+    assert (q["quota"] > 0).all() and (q["quota"] % 100 == 0).all()
+    sales = reps[reps["role"] == "sales"]
+    assert set(q["rep_id"]) == set(sales["rep_id"])
+    first, last = pd.Period(truth.start, "M"), pd.Period(truth.end, "M")
+    for r in sales.itertuples():
+        lo = max(pd.Period(r.hire_date, "M"), first)
+        hi = last if pd.isna(r.leave_date) else min(pd.Period(r.leave_date, "M"), last)
+        want = [str(m) for m in pd.period_range(lo, hi, freq="M")]
+        assert q.loc[q["rep_id"] == r.rep_id, "month"].tolist() == want, r.rep_id
+
+
+def test_quota_is_last_years_credited_revenue_plus_growth(clean):
+    """2026's quota of a rep employed all of 2025 = 110 % of their average monthly credited revenue in
+    2025 (rebuilt here from orders, FX rates and split credit), to the nearest 100 USD."""
+    tables, _, _ = clean
+    q = tables["quotas"].set_index(["rep_id", "month"])["quota"]
+    revenue = _credited_usd(tables)
+    reps = tables["reps"]
+    sales = reps[(reps["role"] == "sales") & (pd.to_datetime(reps["hire_date"]) < "2025-01-01")
+                 & reps["leave_date"].isna()]
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    checked = 0
+    for rep_id in sales["rep_id"]:
+        mean = sum(revenue.get((rep_id, m), 0.0) for m in months) / 12
+        assert abs(q[(rep_id, "2026-03")] - 1.1 * mean) <= 51, rep_id     # rounding to 100 (+ FX cents)
+        assert q[(rep_id, "2026-01")] == q[(rep_id, "2026-10")]            # one figure for the year
+        checked += 1
+    assert checked >= 10
+    # a new hire: the team's median quota, at half for the first three months
+    hires = reps[(reps["role"] == "sales") & (pd.to_datetime(reps["hire_date"]).dt.year == 2026)]
+    r = hires.iloc[0]
+    month0 = pd.Period(r["hire_date"], "M")
+    mine = q[r["rep_id"]]
+    assert mine[str(month0)] * 2 == pytest.approx(mine[str(month0 + 3)], abs=100)
+    assert mine[str(month0 + 1)] == mine[str(month0)] and mine[str(month0 + 2)] == mine[str(month0)]
+
+
+def test_quotas_are_written_and_described(tmp_path):
+    out = demo.write(tmp_path / "d", seed=3, n_customers=300)
+    q = pd.read_csv(out / "quotas.csv", dtype={"month": str})
+    assert list(q.columns) == ["rep_id", "month", "quota"] and len(q) > 100
+    readme = (out / "README.md").read_text()
+    assert "quotas.csv" in readme and "rep_id, month (YYYY-MM), quota" in readme and "Pilot: the Europe team" in readme

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.errors import ModelError
+from clvlib.errors import ClvError, ModelError
 from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clvlib.rfm import rfm_summary
 from clvlib.value import DAYS_PER_MONTH, clv_interval, customer_lifetime_value, simple_clv
@@ -78,6 +78,31 @@ def test_clv_argument_checks(cdnow, models, kwargs, message):
         customer_lifetime_value(bg, gg, cdnow, **kwargs)
 
 
+def test_time_unit_comes_from_the_summary(cdnow_log, cdnow, models):
+    """A daily summary from rfm_summary is valued without repeating time_unit="D"; a unit given that
+    contradicts the summary's still raises."""
+    bg, _, gg = models
+    daily = rfm_summary(cdnow_log, "customer_id", "date", "value", calibration_end="1997-09-30",
+                        as_of="1998-06-30", time_unit="D")
+    assert daily.attrs["time_unit"] == "D"
+    bg_days = BetaGeoModel.from_params({**bg.params_, "alpha": bg.params_["alpha"] * 7},
+                                       covariance=bg.covariance_.to_numpy())
+    weekly = customer_lifetime_value(bg, gg, cdnow)
+    np.testing.assert_allclose(customer_lifetime_value(bg_days, gg, daily).to_numpy(), weekly.to_numpy(), rtol=1e-9)
+    ci = clv_interval(bg_days, gg, daily, n_draws=20)
+    np.testing.assert_allclose(ci.customers["clv"].to_numpy(), weekly.to_numpy(), rtol=1e-9)
+    with pytest.raises(ClvError, match="the summary is in time unit 'D' but time_unit='W'"):
+        customer_lifetime_value(bg_days, gg, daily, time_unit="W")
+    with pytest.raises(ClvError, match="the summary is in time unit 'D' but time_unit='W'"):
+        clv_interval(bg_days, gg, daily, time_unit="W", n_draws=20)
+    # a summary without the attribute is in weeks unless told otherwise
+    bare = daily.copy()
+    bare.attrs = {}
+    np.testing.assert_allclose(customer_lifetime_value(bg_days, gg, bare, time_unit="D").to_numpy(),
+                               weekly.to_numpy(), rtol=1e-9)
+    assert not np.allclose(customer_lifetime_value(bg_days, gg, bare).to_numpy(), weekly.to_numpy())
+
+
 def test_clv_needs_fitted_models(cdnow, models):
     bg, _, gg = models
     with pytest.raises(ModelError, match="spend_model must be a fitted GammaGammaModel"):
@@ -121,6 +146,38 @@ def test_group_totals(cdnow, interval):
     # pretend all customers sit at their 5% / 95% quantiles at once under different parameters)
     assert g.loc["rep A", "clv_low"] >= c.loc[in_a, "clv_low"].sum() - 1e-6
     assert g.loc["rep A", "clv_high"] <= c.loc[in_a, "clv_high"].sum() + 1e-6
+
+
+def test_total_interval_is_the_quantile_of_the_summed_draws(cdnow, models):
+    """The company total's interval is the quantile of the draw-by-draw total over every customer --
+    rebuilt here by hand from the parameter draws -- not the sum of the books' interval ends."""
+    bg, _, gg = models
+    s = cdnow.iloc[:400]
+    # two books unlike each other (one-off buyers, repeat buyers): they move differently with the parameters
+    books_of = pd.Series(np.where(s["frequency"] == 0, "one-off", "repeat"), index=s.index)
+    res = clv_interval(bg, gg, s, level=0.9, n_draws=100, random_state=11, groups=books_of, max_states=10**6)
+    assert res.grid == 0
+    totals = []
+    for _, row in res.parameter_draws.iterrows():
+        bg_d = BetaGeoModel.from_params({k: row[f"BetaGeoModel.{k}"] for k in ("r", "alpha", "a", "b")})
+        gg_d = GammaGammaModel.from_params({k: row[f"GammaGammaModel.{k}"] for k in ("p", "q", "gamma")})
+        totals.append(customer_lifetime_value(bg_d, gg_d, s).sum())
+    low, median, high = np.quantile(totals, [0.05, 0.5, 0.95])
+    t = res.total
+    assert t["n_customers"] == 400
+    assert t["clv"] == pytest.approx(res.customers["clv"].sum(), rel=1e-12)
+    assert t["clv_low"] == pytest.approx(low, rel=1e-9)
+    assert t["clv_median"] == pytest.approx(median, rel=1e-9)
+    assert t["clv_high"] == pytest.approx(high, rel=1e-9)
+    # every customer is in a book, yet the sum of the books' ends is wider than the total's interval:
+    # the books do not sit at their 5% (95%) quantiles in the same draws
+    books = res.groups
+    assert t["clv"] == pytest.approx(books["clv"].sum())
+    assert books["clv_low"].sum() < t["clv_low"] - 50 < t["clv"] < t["clv_high"] + 50 < books["clv_high"].sum()
+    # customers in no book are in the total, not in the books
+    part = clv_interval(bg, gg, s, n_draws=100, random_state=11, groups=books_of[books_of == "repeat"])
+    assert part.total == pytest.approx(res.total)
+    assert part.groups["clv_high"].sum() < part.total["clv_low"]
 
 
 def test_interval_width_follows_the_parameter_covariance(cdnow, models):
