@@ -19,6 +19,7 @@ Column kinds
 ``number`` a plain real number (shares, FX rates)
 ``int``    a whole number (NPS scores)
 ``code``   one of a fixed set of values (``allowed``)
+``month``  a calendar month, kept as ``YYYY-MM`` text (``2026-01``, ``2026/1``, ``2026年1月`` or a date in it)
 """
 from __future__ import annotations
 
@@ -223,8 +224,22 @@ FX_RATES = Table(
     key=("date", "currency"),
 )
 
+QUOTAS = Table(
+    "quotas",
+    "Sales quotas: each rep's revenue target for a calendar month, in the reporting currency. Needed only "
+    "by pay plans whose commission has accelerators on attainment of quota.",
+    (
+        Column("rep_id", "id"),
+        Column("month", "month", description="The calendar month (YYYY-MM; a date in the month is read as its month)"),
+        Column("quota", "money", min=0.0, description="Revenue target for the month, reporting currency"),
+    ),
+    key=("rep_id", "month"),
+    required=False,
+    refs=(ForeignKey("rep_id", "reps", "rep"),),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in
-                            (ORDERS, ORDER_SPLITS, CUSTOMERS, REPS, OWNERSHIP, NPS, COMPLAINTS, FX_RATES)}
+                            (ORDERS, ORDER_SPLITS, CUSTOMERS, REPS, OWNERSHIP, NPS, COMPLAINTS, FX_RATES, QUOTAS)}
 
 
 def load_order() -> list[str]:

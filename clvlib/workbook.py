@@ -100,12 +100,7 @@ class Workbook:
         if name not in self._fingerprints:
             stage = stages.get(name)
             upstream = {n: self.fingerprint(n) for n in stage.needs}
-            stamp = None
-            if stage.reads_inputs:
-                from clvlib.stages.intake import inputs_stamp
-
-                ensure_demo_data(self.params)
-                stamp = inputs_stamp(self.params)
+            stamp = stage.stamp(self.params) if stage.stamp is not None else None
             self._fingerprints[name] = stages.fingerprint(stage, self.params, self.as_of.date(), upstream, stamp)
         return self._fingerprints[name]
 

@@ -443,3 +443,13 @@ def test_intake_functions_read_in_one_sitting(func):
     assert len(inspect.getsource(f).splitlines()) <= 60, func
     if name == "parse_date":
         assert list(inspect.signature(f).parameters) == ["s", "order", "why"]      # no unused arguments
+
+
+def test_months_are_read_in_the_usual_spellings_and_bad_ones_are_named():
+    from clvlib.sources.parse import parse_month
+
+    s = pd.Series(["2026-01", "2026/3", "2026年11月", "202612", "2026-02-17", "", "2026-13", "soon"])
+    months, bad = parse_month(s, "ymd")
+    assert list(months[:5]) == ["2026-01", "2026-03", "2026-11", "2026-12", "2026-02"]
+    assert months[5] is None and not bad[5]                     # empty: missing, not bad
+    assert bad.tolist() == [False] * 6 + [True, True]

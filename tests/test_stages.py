@@ -96,7 +96,8 @@ def test_an_edited_clvlib_never_reuses_stale_files(lab, monkeypatch):
     real = stages.get("intake").build
     monkeypatch.setitem(base.REGISTRY, "intake", base.Stage(
         "intake", lambda w: calls.append(1) or real(w), stages.get("intake").save, stages.get("intake").load,
-        params=stages.get("intake").params, reads_inputs=True, files=("orders.parquet",), doc="x"))
+        params=stages.get("intake").params, stamp=stages.get("intake").stamp, files=("orders.parquet",),
+        doc="x"))
     later.stage("intake")
     assert calls == [1]                    # rebuilt, not loaded
     assert later.is_fresh("intake")

@@ -348,3 +348,28 @@ def _column_order(t: pd.Series, a: pd.Series, b: pd.Series, n_filled: int, why: 
             f"dates like '{t[ex]}' could be day-first or month-first and no value in the column "
             "tells which; set `date_order: dmy` or `mdy` for this table in the sources file", ex)
     return "dmy", keep
+
+
+_MONTH_FORMS = (r"^\s*(\d{4})\s*[-/.]\s*(\d{1,2})\s*$", r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*$",
+                r"^\s*(\d{4})(\d{2})\s*$")
+
+
+def parse_month(s: pd.Series, order: str = "auto") -> tuple[pd.Series, pd.Series]:
+    """Calendar months as ``"YYYY-MM"`` text: ``2026-01``, ``2026/1``, ``2026年1月``, ``202601``, or any date
+    of the month (read as :func:`parse_date` reads dates, then its month). Returns ``(months, bad)``."""
+    t = _text(s)
+    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    for pattern in _MONTH_FORMS:
+        m = t.str.extract(pattern).dropna()
+        if len(m):
+            y, mo = m[0].astype(int), m[1].astype(int)
+            ok = mo.between(1, 12) & out.loc[m.index].isna()
+            idx = ok[ok].index
+            out.loc[idx] = [f"{a:04d}-{b:02d}" for a, b in zip(y[idx], mo[idx])]
+    rest = out.isna() & ~_blank(t)
+    if rest.any():
+        dates, _ = parse_date(s[rest], order)
+        got = dates.notna()
+        out.loc[dates.index[got]] = dates[got].dt.strftime("%Y-%m").to_numpy()
+    bad = out.isna() & ~_blank(t)
+    return out.astype(object).where(out.notna(), None), bad

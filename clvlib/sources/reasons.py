@@ -24,6 +24,7 @@ QUARANTINE = {
                              "in Excel, or export values",
     "zero_cannot_invert": "{column} is 0 and cannot be inverted",
     "not_a_date": "{column}: not a date",
+    "not_a_month": "{column}: not a month (write it as YYYY-MM)",
     "not_a_number": "{column}: not a number",
     "not_a_whole_number": "{column}: not a whole number",
     "ambiguous_date": "{column}: '{text}' could be {d1} {month1} or {d2} {month2}; write it as YYYY-MM-DD",

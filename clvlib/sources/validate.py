@@ -376,6 +376,8 @@ def _parse(col: contract.Column, series: pd.Series, source, raw: pd.DataFrame, h
         bad = pd.Series(np.asarray(bad, dtype=bool), index=series.index)
         bad.attrs["why"] = why
         return values, bad, "not_a_date", "not_a_date"
+    if kind == "month":
+        return (*parse.parse_month(series, source.date_order), "not_a_month", "not_a_date")
     if kind == "money":
         return (*parse.parse_number(series, source.decimal), "not_a_number", "not_a_number")
     if kind == "number":

@@ -14,8 +14,8 @@ A stage's **fingerprint** is the sha256 of
 * the values of its ``params`` keys,
 * the fingerprints of the stages it needs (so a change upstream invalidates everything downstream),
 * the source of the clvlib package (so an edited clvlib never reuses stale Parquet), and
-* for stages that read input files (``reads_inputs``), the size and modification time of every
-  input file and the sources file.
+* for stages that read files of their own (``stamp``: the intake's input files and sources file,
+  the pay stage's plan files), what ``stamp(params)`` says of them (sizes and times, or contents).
 
 ``data/_stages.json`` records the fingerprint each stage's files were made with; a stage whose
 recorded fingerprint equals the current one is loaded, any other is built and saved.
@@ -52,8 +52,9 @@ class Stage:
         Upstream stages.
     params : tuple of str, default=()
         Dotted settings keys the result depends on (``"clv"``, ``"customers.lost_after_days"``).
-    reads_inputs : bool, default=False
-        True for the stage that reads the input files (their size and mtime enter the fingerprint).
+    stamp : callable, optional
+        ``stamp(params) -> JSON-able``: what the stage's own files are (input files' sizes and times,
+        plan files' contents); it enters the fingerprint.
     files : tuple of str, default=()
         The main files the stage writes in ``data/`` (for documentation and tests).
     doc : str, default=""
@@ -66,7 +67,7 @@ class Stage:
     load: Callable[[Path], Any]
     needs: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
-    reads_inputs: bool = False
+    stamp: Callable[[Any], Any] | None = None
     files: tuple[str, ...] = ()
     doc: str = ""
 
@@ -139,15 +140,15 @@ def params_subtree(params, key: str):
     return node
 
 
-def fingerprint(stage: Stage, params, as_of, upstream: dict[str, str], inputs_stamp=None,
+def fingerprint(stage: Stage, params, as_of, upstream: dict[str, str], stamp=None,
                 source: str | None = None) -> str:
     """The stage's fingerprint (see the module docstring)."""
     doc = {"stage": stage.name, "as_of": str(as_of),
            "params": {k: params_subtree(params, k) for k in stage.params},
            "upstream": {n: upstream[n] for n in stage.needs},
            "clvlib": source or source_hash()}
-    if stage.reads_inputs:
-        doc["inputs"] = inputs_stamp
+    if stage.stamp is not None:
+        doc["files"] = stamp
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

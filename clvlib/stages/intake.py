@@ -20,7 +20,9 @@ def inputs_stamp(params) -> dict:
     """Size and modification time of every input file and of the sources file (for the fingerprint):
     the sources file is named by its resolved path, so two spellings of one path are one input."""
     from clvlib.sources.spec import load_sources
+    from clvlib.workbook import ensure_demo_data
 
+    ensure_demo_data(params)
     path = params.path("sources")
     srcs = load_sources(path)
     files = {}
@@ -79,6 +81,6 @@ def load(data_dir: Path):
 
 
 STAGE = register(Stage(
-    "intake", build, save, load, params=("reporting_currency", "fx"), reads_inputs=True,
+    "intake", build, save, load, params=("reporting_currency", "fx"), stamp=inputs_stamp,
     files=tuple(f"{t}.parquet" for t in contract.TABLES) + ("quarantine.csv", "repairs.csv", "intake.json"),
     doc="the canonical tables, the quarantine and the row counts"))
