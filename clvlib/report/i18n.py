@@ -1,7 +1,8 @@
 """Language of the reports: translated strings and number formats (``language: en | zh``).
 
-Strings live in ``i18n/<lang>.yaml`` under dotted keys; both catalogues must have the same keys (a
-test checks it). ``Fmt`` formats money, percentages, counts and dates the way a reader of that
+Strings live in ``i18n/<lang>.yaml`` and in the section files ``i18n/<lang>/*.yaml`` (one per report
+section, merged in; a key defined twice is an error), under dotted keys; both languages must have the
+same keys (a test checks it). ``Fmt`` formats money, percentages, counts and dates the way a reader of that
 language expects: ``$1.23M`` / ``123.5万美元``, ``31 Oct 2026`` / ``2026年10月31日``.
 """
 from __future__ import annotations
@@ -40,7 +41,14 @@ def catalog(lang: str) -> dict[str, str]:
     path = CATALOG_DIR / f"{lang}.yaml"
     if not path.exists():
         raise ClvError(f"no translations for language '{lang}' ({path} is missing)")
-    return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    out = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    for part in sorted((CATALOG_DIR / lang).glob("*.yaml")):
+        more = _flatten(yaml.safe_load(part.read_text(encoding="utf-8")) or {})
+        twice = sorted(set(more) & set(out))
+        if twice:
+            raise ClvError(f"translation key '{twice[0]}' is defined twice ({part} and another {lang} file)")
+        out.update(more)
+    return out
 
 
 class Translator:

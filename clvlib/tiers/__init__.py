@@ -16,12 +16,12 @@ settings (e.g. ``DEFINITIONS["value_share"].format(a=70, b=20, c=10)``).
 from clvlib.tiers.assign import REFIT, Assignment, assign_tiers, params_for_estimator
 from clvlib.tiers.estimator import JSON_FORMAT, CustomerTiers
 from clvlib.tiers.features import FEATURES, rfm_scores, signed_log1p, tier_features
-from clvlib.tiers.migration import (GONE, NEW, PSI_EPSILON, last_12_months, migration_matrix,
-                                    population_stability_index, share_changed, tier_profile)
+from clvlib.tiers.migration import (GONE, NEW, PSI_EPSILON, last_12_months, migration_matrix, migration_table,
+                                    movers, population_stability_index, share_changed, tier_counts, tier_profile)
 
 __all__ = ["CustomerTiers", "tier_features", "rfm_scores", "signed_log1p", "assign_tiers", "Assignment",
            "params_for_estimator", "migration_matrix", "share_changed", "population_stability_index",
-           "tier_profile", "last_12_months", "FEATURES", "REFIT", "JSON_FORMAT", "PSI_EPSILON", "NEW", "GONE",
+           "tier_profile", "last_12_months", "tier_counts", "migration_table", "movers", "FEATURES", "REFIT", "JSON_FORMAT", "PSI_EPSILON", "NEW", "GONE",
            "DEFINITIONS"]
 
 DEFINITIONS = {

@@ -193,3 +193,44 @@ def tier_profile(tiers, clv: pd.Series, orders: pd.DataFrame, month_end, labels=
     cols = ["customers", "customer_share", "clv", "clv_share", "mean_clv", "margin_12m", "margin_12m_share",
             "active_12m", "repurchase_rate"]
     return g[cols].rename_axis("tier").reset_index()
+
+
+def tier_counts(tiers: pd.DataFrame, labels=None) -> pd.DataFrame:
+    """Customers per (month, tier): ``month, tier, customers`` in tier order (for the trend chart)."""
+    labels = _labels(labels, tiers["tier"])
+    g = tiers.groupby(["month", "tier"]).size().rename("customers").reset_index()
+    g["tier"] = pd.Categorical(g["tier"], categories=labels, ordered=True)
+    return g.sort_values(["month", "tier"]).assign(tier=lambda d: d["tier"].astype(str)).reset_index(drop=True)
+
+
+def migration_table(migration: pd.DataFrame, against: str) -> pd.DataFrame:
+    """One saved migration (``against`` = previous_month | twelve_months_ago) as a matrix: ``from`` and one
+    column per tier now (counts), rows in the saved order."""
+    m = migration[migration["against"] == against]
+    if m.empty:
+        return pd.DataFrame()
+    rows = list(dict.fromkeys(m["from"]))
+    cols = list(dict.fromkeys(m["to"]))
+    wide = m.pivot(index="from", columns="to", values="customers").reindex(index=rows, columns=cols)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def movers(tiers: pd.DataFrame, before: str, now: str, clv_now: pd.Series, clv_before: pd.Series,
+           labels=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Customers who moved up and down between two month ends: ``customer_id, tier_before, tier,
+    clv_before, clv``, up by CLV now (largest first), down by CLV lost (largest first)."""
+    labels = _labels(labels, tiers["tier"])
+    rank = {lab: i for i, lab in enumerate(labels)}
+    b = tiers[tiers["month"] == before].set_index("customer_id")["tier"]
+    a = tiers[tiers["month"] == now].set_index("customer_id")["tier"]
+    both = a.index.intersection(b.index)
+    d = pd.DataFrame({"tier_before": b.reindex(both), "tier": a.reindex(both)})
+    d = d[d["tier_before"] != d["tier"]]
+    d["clv_before"] = clv_before.reindex(d.index).to_numpy()
+    d["clv"] = clv_now.reindex(d.index).to_numpy()
+    up = d["tier"].map(rank) < d["tier_before"].map(rank)
+    d = d.rename_axis("customer_id").reset_index()
+    return (d[up.to_numpy()].sort_values("clv", ascending=False).reset_index(drop=True),
+            d[~up.to_numpy()].assign(lost=lambda x: x["clv_before"] - x["clv"])
+            .sort_values("lost", ascending=False).drop(columns="lost").reset_index(drop=True))
