@@ -11,6 +11,14 @@ pay that rewards a difference between reps must not reward either of them:
    latent state is drawn from its posterior given its history, then its purchases and their margins
    are simulated over the horizon (:func:`simulate_customers`).
 
+A third source matters as soon as the figures are *books*: reps differ in the kind of customer they
+win and keep (the demo's hunters win accounts that drop out more than their purchase history shows),
+which a population model cannot know. Given the books (``groups``), each model gets book-level priors
+-- a random-effects extension whose between-book spread is estimated from the data and used only when
+a likelihood-ratio test supports it (:func:`fit_book_effects`) -- and every customer is simulated with
+its book's parameters. Without them the 90 % bands of the demo's books held the realised margin for
+about 68-86 % of reps over five half-year windows; with them 84-94 % (:func:`calibration`).
+
 The joint simulation gives, for every rep's book (ownership shares applied), draws of the book's
 margin over the horizon (:func:`book_bands`); from the draws: each rep's band, every pair of reps whose
 difference is within the noise (:func:`pairs_within_noise`), each rep's rank interval
@@ -62,8 +70,8 @@ random, their margin per purchase is not.
 
 Memory and speed: draws are made in chunks of simulations (at most ``max_cells`` customer x simulation
 cells at a time) and only live customers are simulated period by period; book totals are accumulated
-chunk by chunk, so a large book never holds a simulations x customers matrix. The demo (about 3,000
-customers) takes about a second for 500 simulations.
+chunk by chunk, so a large book never holds a simulations x customers matrix. On the demo (3,000
+customers, 2 shared cores) 500 simulations take 1.5-2.5 s, and fitting the book-level priors about 2 s.
 """
 from __future__ import annotations
 
@@ -84,7 +92,8 @@ from clvlib.value import DAYS_PER_MONTH
 
 __all__ = ["simulate_customers", "CustomerSimulation", "book_bands", "BookBands", "lower_end",
            "pairs_within_noise", "rank_bands", "calibration", "Calibration", "clv_change_bands",
-           "ChangeBands", "DEFINITIONS", "KINDS"]
+           "ChangeBands", "fit_book_effects", "BookEffects", "fit_models", "FittedModels", "DEFINITIONS",
+           "KINDS"]
 
 #: What is simulated for every customer: the quantities a band can be asked for.
 KINDS = ("margin", "margin_discounted", "purchases")
@@ -325,12 +334,16 @@ def _book_data(model, cols, codes, n_groups, fixed):
         use = (x > 0) & ~fixed
         scale = 1.0 / m[use].mean() if use.any() else 1.0
         log_unscale[2] = -np.log(scale)
-        make = lambda i: GammaGammaModel._prepare(x[i], m[i] * scale)          # noqa: E731
+
+        def make(i):
+            return GammaGammaModel._prepare(x[i], m[i] * scale)
     else:
         use = np.ones(len(x), dtype=bool)
         scale = 10.0 / T.max()
         log_unscale[list(model._time_params)] = -np.log(scale)
-        make = lambda i: model._prepare(x[i], tx[i], T[i], scale)             # noqa: E731
+
+        def make(i):
+            return model._prepare(x[i], tx[i], T[i], scale)
     data, counts = [], []
     for g in range(n_groups):
         i = np.flatnonzero((codes == g) & use)
@@ -1165,6 +1178,14 @@ class ChangeBands:
         Time between the two month ends, in the summaries' time unit.
     transfers : bool
         Whether accounts moved between books count (False: CLV built = existing + new + lost).
+    lines : pandas.DataFrame
+        One row per (customer, rep) line of the change: ``customer_id, rep_id, share_start,
+        share_end, change`` (share x CLV at the end minus at the start), ``noise_share`` (the line's
+        share of the rep's noise: cov(line, book) / var(book) over the simulations, summing to 1 per
+        rep; negative for a line whose chance offsets the book's) and ``lower_end`` (the line's change
+        less its share of the rep's margin between the change and the band's lower end). A rep's
+        lines add up to its ``change`` and ``lower_end`` exactly: "pay CLV growth on the lower end"
+        stays traceable to customers (the bridge's ``bridge_low`` lines).
     """
 
     table: pd.DataFrame
@@ -1172,6 +1193,7 @@ class ChangeBands:
     level: float
     span: float
     transfers: bool
+    lines: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
 
 def _W(model, params, x, T, times, disc):
@@ -1288,8 +1310,12 @@ def _check_pair(start, end, owner):
 def _change_owners(owners_start, owners_end, start, transfers):
     """The two books, without transferred accounts when ``transfers`` is False (CLV built)."""
     cols = ["customer_id", "rep_id", "share"]
-    o0 = owners_start.assign(share=owners_start.get("share", 1.0))[cols]
-    o1 = owners_end.assign(share=owners_end.get("share", 1.0))[cols]
+    for o in (owners_start, owners_end):
+        if not isinstance(o, pd.DataFrame) or not {"customer_id", "rep_id"} <= set(o.columns):
+            raise DataError("clv_change_bands: owners must be tables with columns 'customer_id', 'rep_id' and "
+                            "optionally 'share' (as clvlib.attribution.current_owners gives)")
+    o0 = owners_start.assign(share=owners_start.get("share", 1.0))[cols].reset_index(drop=True)
+    o1 = owners_end.assign(share=owners_end.get("share", 1.0))[cols].reset_index(drop=True)
     if transfers:
         return o0, o1
     k0 = pd.MultiIndex.from_frame(o0[["customer_id", "rep_id"]])
@@ -1358,6 +1384,35 @@ def clv_change_bands(start, end, owners_start, owners_end, level=0.9, *, transfe
     reps = reps0.union(reps1)
     S0 = _align(S0, reps0, reps)
     S1 = _align(S1, reps1, reps)
+    lines = _lines(o0, o1, start.customers, end.customers, reps)
+    draws, line_stats = _change_draws(start, end, S0, S1, span, lines)
+    change = S1.T @ end.expected["clv"].to_numpy() - S0.T @ start.expected["clv"].to_numpy()
+    centred = change + (draws - np.median(draws, axis=0))     # median: the band always holds the change
+    q = np.quantile(centred, _quantiles(level), axis=0)
+    table = pd.DataFrame({"change": change, "expected_by_chance": draws.mean(axis=0), "noise_sd": draws.std(axis=0),
+                          "low": q[0], "high": q[2], "within_noise": (q[0] <= 0) & (q[2] >= 0),
+                          "lower_end": q[0]}, index=pd.Index(reps, name="rep_id"))
+    lines = _line_lower_ends(lines, line_stats, start, end, table, reps)
+    return ChangeBands(table, pd.DataFrame(centred, columns=table.index), level, span, bool(transfers), lines)
+
+
+def _lines(o0, o1, customers0, customers1, reps):
+    """One row per (customer, rep) in either book: positions in the two simulations (-1: absent),
+    shares at the start and the end, rep number."""
+    m = o0.groupby(["customer_id", "rep_id"], as_index=False)["share"].sum().merge(
+        o1.groupby(["customer_id", "rep_id"], as_index=False)["share"].sum(), on=["customer_id", "rep_id"],
+        how="outer", suffixes=("_start", "_end"))
+    m[["share_start", "share_end"]] = m[["share_start", "share_end"]].fillna(0.0)
+    m["i0"] = customers0.get_indexer(m["customer_id"])
+    m["i1"] = customers1.get_indexer(m["customer_id"])
+    m.loc[m["i0"] < 0, "share_start"] = 0.0
+    m.loc[m["i1"] < 0, "share_end"] = 0.0
+    m["r"] = reps.get_indexer(m["rep_id"])
+    return m[(m["share_start"] > 0) | (m["share_end"] > 0)].reset_index(drop=True)
+
+
+def _change_draws(start, end, S0, S1, span, lines):
+    """(n_sims, reps) simulated changes and, per line, the sums behind its share of the rep's noise."""
     sp0, sp1 = start._spec, end._spec
     ref0, ref1 = _book_reference(start), _book_reference(end)
     step = start.days_per_month / DAYS_PER_UNIT[start.time_unit]
@@ -1365,28 +1420,51 @@ def clv_change_bands(start, end, owners_start, owners_end, level=0.9, *, transfe
     disc = sp0["disc"]
     pos = start.customers.get_indexer(end.customers)
     old = pos >= 0
-    draws = np.empty((start.n_sims, len(reps)))
+    draws = np.empty((start.n_sims, S0.shape[1]))
+    i0, i1, r = (lines[c].to_numpy() for c in ("i0", "i1", "r"))
+    w0, w1 = lines["share_start"].to_numpy(), lines["share_end"].to_numpy()
+    stats = {"d": np.zeros(len(lines)), "dD": np.zeros(len(lines))}
     cache = {}
     n = max(len(start.customers), len(end.customers))
     chunk = max(1, start.max_cells // (8 * n))
     seeds = np.random.SeedSequence([start.random_state, 5]).spawn((start.n_sims + chunk - 1) // chunk)
     with single_threaded_blas():
-        for i, lo in enumerate(range(0, start.n_sims, chunk)):
+        for k, lo in enumerate(range(0, start.n_sims, chunk)):
             hi = min(lo + chunk, start.n_sims)
             C0 = _clv_draws(sp0, ref0, lo, hi, sp0["x"], sp0["tx"], sp0["T"], sp0["m"], times, disc, cache)
-            X, TX, M = _span_states(sp0, lo, hi, span, np.random.default_rng(seeds[i]))
+            X, TX, M = _span_states(sp0, lo, hi, span, np.random.default_rng(seeds[k]))
             x1 = np.where(old, X[:, np.maximum(pos, 0)], sp1["x"])
             tx1 = np.where(old, TX[:, np.maximum(pos, 0)], sp1["tx"])
             m1 = np.where(old, M[:, np.maximum(pos, 0)], sp1["m"])
             C1 = _clv_draws(sp1, ref1, lo, hi, x1, tx1, sp1["T"], m1, times, disc)
-            draws[lo:hi] = (S1.T @ C1.T).T - (S0.T @ C0.T).T
-    change = S1.T @ end.expected["clv"].to_numpy() - S0.T @ start.expected["clv"].to_numpy()
-    centred = change + (draws - np.median(draws, axis=0))     # median: the band always holds the change
-    q = np.quantile(centred, _quantiles(level), axis=0)
-    table = pd.DataFrame({"change": change, "expected_by_chance": draws.mean(axis=0), "noise_sd": draws.std(axis=0),
-                          "low": q[0], "high": q[2], "within_noise": (q[0] <= 0) & (q[2] >= 0),
-                          "lower_end": q[0]}, index=pd.Index(reps, name="rep_id"))
-    return ChangeBands(table, pd.DataFrame(centred, columns=table.index), level, span, bool(transfers))
+            D = (S1.T @ C1.T).T - (S0.T @ C0.T).T
+            draws[lo:hi] = D
+            d = w1 * C1[:, np.maximum(i1, 0)] - w0 * C0[:, np.maximum(i0, 0)]
+            stats["d"] += d.sum(axis=0)
+            stats["dD"] += (d * D[:, r]).sum(axis=0)
+    return draws, stats
+
+
+def _line_lower_ends(lines, stats, start, end, table, reps):
+    """Customer lines of the change with their share of the rep's noise (Euler allocation:
+    cov(line, book) / var(book), summing to 1 over a rep's lines) and their lower end, which add up to
+    the rep's lower end exactly."""
+    n = start.n_sims
+    c0, c1 = start.expected["clv"].to_numpy(), end.expected["clv"].to_numpy()
+    r = lines["r"].to_numpy()
+    mean_D = table["expected_by_chance"].to_numpy()
+    var_D = table["noise_sd"].to_numpy() ** 2
+    cov = stats["dD"] / n - (stats["d"] / n) * mean_D[r]
+    with np.errstate(all="ignore"):
+        share = np.where(var_D[r] > 0, cov / var_D[r], 0.0)
+    change = (lines["share_end"].to_numpy() * np.where(lines["i1"] >= 0, c1[np.maximum(lines["i1"], 0)], 0.0)
+              - lines["share_start"].to_numpy() * np.where(lines["i0"] >= 0, c0[np.maximum(lines["i0"], 0)], 0.0))
+    margin = (table["change"] - table["lower_end"]).to_numpy()
+    out = lines[["customer_id", "rep_id", "share_start", "share_end"]].copy()
+    out["change"] = change
+    out["noise_share"] = share
+    out["lower_end"] = change - share * margin[r]
+    return out.sort_values(["rep_id", "customer_id"]).reset_index(drop=True)
 
 
 def _align(S, labels, reps):

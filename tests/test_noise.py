@@ -299,3 +299,21 @@ def test_without_book_priors_the_bands_are_too_narrow_for_books(demo, calibrated
     plain = noise.calibration(orders, ownership, as_of, n_sims=1000, random_state=0, books=False)
     assert plain.coverage < 0.8 < calibrated.coverage
     assert plain.purchases_coverage < calibrated.purchases_coverage
+
+
+def test_change_lines_add_up_to_the_reps_change_and_lower_end():
+    """Customer lines keep "pay CLV growth on the band's lower end" traceable: per rep they sum to the
+    measured change and to the band's lower end exactly."""
+    s = bgnbd_summary(400, seed=5, books=4)
+    pm, gg = BetaGeoModel().fit(s), GammaGammaModel().fit(s)
+    s1 = s.assign(T=s["T"] + 4.348)
+    start = noise.simulate_customers(pm, gg, s.drop(columns="book"), n_sims=300, random_state=3)
+    end = noise.simulate_customers(pm, gg, s1.drop(columns="book"), n_sims=300, random_state=3)
+    o0 = pd.DataFrame({"customer_id": s.index, "rep_id": s["book"], "share": 1.0})
+    o1 = o0.assign(rep_id=np.where(np.arange(len(o0)) < 10, "R99", o0["rep_id"]))      # ten accounts handed over
+    cb = noise.clv_change_bands(start, end, o0, o1)
+    sums = cb.lines.groupby("rep_id")[["change", "lower_end", "noise_share"]].sum()
+    assert sums["change"].to_numpy() == pytest.approx(cb.table.loc[sums.index, "change"].to_numpy())
+    assert sums["lower_end"].to_numpy() == pytest.approx(cb.table.loc[sums.index, "lower_end"].to_numpy())
+    assert sums["noise_share"].to_numpy() == pytest.approx(1.0)
+    assert len(cb.lines) == len(o0) + 10
