@@ -81,20 +81,22 @@ DEFINITIONS = {
                   "assignments (smallest p-value {min_team_p:.2f}).",
 }
 
-#: Conclusion templates (format fields: outcome, effect, low, high, level, p_value, pre_trend_p,
-#: team_low, team_high, n_groups, team_df, min_team_p, direction).
+#: Conclusion templates (format fields: outcome, level, p_value, p ("p = 0.012" / "p < 0.001"),
+#: pre_trend_p, n_groups, team_df,
+#: min_team_p, direction, and effect, size (its absolute value), low, high, team_low, team_high already
+#: formatted by :func:`number`).
 CONCLUSIONS = {
     "pre_trend": "The data cannot tell whether the new plan changed {outcome}: the pilot team was already "
                  "drifting away from the other teams before the switch (pre-trend test p = {pre_trend_p:.2f}), "
                  "so the comparison mixes the plan with that drift.",
     "covers_zero": "The data cannot tell whether the new plan changed {outcome}: the estimated effect is "
-                   "{effect:+.3g}, but the {level:.0%} interval ({low:+.3g} to {high:+.3g}) includes zero "
-                   "(p = {p_value:.2f}).",
-    "clear": "The new plan {direction} {outcome} by {effect:+.3g} in the pilot team compared with the other "
-             "teams ({level:.0%} interval {low:+.3g} to {high:+.3g}, p = {p_value:.3f}), assuming no shock hit "
+                   "{effect}, but the {level:.0%} interval ({low} to {high}) includes zero "
+                   "({p}).",
+    "clear": "The new plan {direction} {outcome} by {size} in the pilot team compared with the other "
+             "teams ({level:.0%} interval {low} to {high}, {p}), assuming no shock hit "
              "the pilot team alone at the switch.",
     "few_groups": " Only {n_groups} teams took part: the team-level check, which allows for team-wide shocks, "
-                  "has {team_df} degrees of freedom and gives {team_low:+.3g} to {team_high:+.3g}; "
+                  "has {team_df} degrees of freedom and gives {team_low} to {team_high}; "
                   "relabelling whole teams could never give a p-value below {min_team_p:.2f}.",
     "few_groups_no_team": " Only {n_groups} teams took part: there are too few teams for a team-level check, "
                           "so a shock that hit the pilot team alone cannot be ruled out.",
@@ -179,6 +181,9 @@ def _prepare(panel, outcome, pilot_group, switch, unit, group, time):
         raise ParamsError(f"pilot.switch: must be a month like 2026-04 (YYYY-MM); got {switch!r}",
                           key="pilot.switch")
     df = panel[[unit, group, time, outcome]].copy()
+    for col, what in ((unit, "rep"), (group, "team"), (time, "month")):
+        if df[col].isna().any():
+            raise DataError(f"{int(df[col].isna().sum())} rows have no {what}", column=col)
     df[time] = df[time].astype(str)
     bad_month = ~df[time].str.match(MONTH_RE)
     if bad_month.any():
@@ -368,11 +373,21 @@ def _team_level(df, outcome, unit, group, time, pilot_group, switch, level):
     return effect, effect - q * se, effect + q * se, p, df_t, team_ri
 
 
+def number(x) -> str:
+    """A signed number for a sentence: thousands separated from 1,000 on, else three significant digits."""
+    if not np.isfinite(x):
+        return "n/a"
+    return f"{x:+,.0f}" if abs(x) >= 1000 else f"{x:+.3g}"
+
+
 def _conclusion(r: PilotResult, pre_trend_alpha: float) -> str:
-    fields = {"outcome": r.outcome, "effect": r.effect, "low": r.low, "high": r.high, "level": r.level,
-              "p_value": r.p_value, "pre_trend_p": r.pre_trend_p, "team_low": r.team_low, "team_high": r.team_high,
+    """The plain-English conclusion (:data:`CONCLUSIONS`)."""
+    fields = {"outcome": r.outcome, "effect": number(r.effect), "low": number(r.low), "high": number(r.high),
+              "level": r.level, "p_value": r.p_value, "pre_trend_p": r.pre_trend_p, "team_low": number(r.team_low),
+              "team_high": number(r.team_high),
               "n_groups": r.n_groups, "team_df": r.team_df, "min_team_p": 1 / max(r.n_groups, 1),
-              "direction": "raised" if r.effect > 0 else "lowered"}
+              "direction": "raised" if r.effect > 0 else "lowered", "size": number(abs(r.effect)).lstrip("+"),
+              "p": "p < 0.001" if r.p_value < 0.001 else f"p = {r.p_value:.3f}"}
     if np.isfinite(r.pre_trend_p) and r.pre_trend_p < pre_trend_alpha:
         text = CONCLUSIONS["pre_trend"]
     elif r.low <= 0 <= r.high:

@@ -133,7 +133,7 @@ def test_team_wide_shocks_are_why_the_team_level_check_is_reported():
         rep_cover += r.low <= 0 <= r.high
         team_cover += r.team_low <= 0 <= r.team_high
     assert team_cover >= 16 and rep_cover <= 12
-    assert f"{r.team_low:+.3g} to {r.team_high:+.3g}" in r.conclusion
+    assert f"{pilot.number(r.team_low)} to {pilot.number(r.team_high)}" in r.conclusion
 
 
 def test_results_are_deterministic_with_a_seed():
@@ -149,6 +149,10 @@ def test_missing_outcomes_are_left_out_and_counted():
     r = pilot_effect(panel, "retention_rate", pilot_group="Europe", switch=switch, n_permutations=200)
     assert r.n_obs == len(panel) - 3
     assert r.notes == ["3 rep-months without a value of retention_rate are left out"]
+
+
+def test_numbers_in_the_conclusion_read_well():
+    assert [pilot.number(v) for v in (12345.6, -0.0312, 2.648, float("nan"))] == ["+12,346", "-0.0312", "+2.65", "n/a"]
 
 
 def test_several_outcomes_at_once():
@@ -188,6 +192,10 @@ def test_bad_panels_raise_one_line_errors():
     words.loc[3, "retention_rate"] = "high"
     with pytest.raises(DataError, match="not numbers"):
         pilot_effect(words, "retention_rate", pilot_group="Europe", switch=switch)
+    no_team = panel.copy()
+    no_team.loc[2, "team"] = None
+    with pytest.raises(DataError, match="1 rows have no team"):
+        pilot_effect(no_team, "retention_rate", pilot_group="Europe", switch=switch)
     only = panel[panel["team"] == "Europe"]
     with pytest.raises(DataError, match="no comparison group"):
         pilot_effect(only, "retention_rate", pilot_group="Europe", switch=switch)
