@@ -117,10 +117,17 @@ class Fmt:
             return "–"
         return f"{x * 100:{'+' if signed else ''}.{decimals}f}%"
 
-    def num(self, x, decimals: int = 0) -> str:
+    def num(self, x, decimals: int = 0, signed: bool = False) -> str:
         if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
             return "–"
-        return f"{x:,.{decimals}f}"
+        return f"{x:{'+' if signed else ''},.{decimals}f}"
+
+    def pts(self, x, decimals: int = 1) -> str:
+        """A change of a share in percentage points: ``+1.2 pts`` / ``+1.2个百分点``."""
+        if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+            return "–"
+        unit = "个百分点" if self.lang == "zh" else " pts"
+        return f"{x * 100:+.{decimals}f}{unit}"
 
     def date(self, d) -> str:
         d = pd.Timestamp(d)
