@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clvlib.arrow import isin
+
 
 def owners_on(ownership: pd.DataFrame, keys: pd.DataFrame, customer_col: str = "customer_id",
               date_col: str = "date") -> pd.DataFrame:
@@ -48,7 +50,7 @@ def current_owners(ownership: pd.DataFrame, as_of, orders: pd.DataFrame | None =
     if orders is not None and len(orders):
         last = (orders[orders["rep_id"].notna() & (orders["order_date"] <= as_of)]
                 .sort_values("order_date").drop_duplicates("customer_id", keep="last"))
-        lapsed = last[~last["customer_id"].isin(own["customer_id"])]
+        lapsed = last[~isin(last["customer_id"], own["customer_id"])]
         own = pd.concat([own, lapsed[["customer_id", "rep_id"]].assign(share=1.0)], ignore_index=True)
     return own.reset_index(drop=True)
 
@@ -97,9 +99,9 @@ def credit_lines(orders: pd.DataFrame, splits: pd.DataFrame, ownership: pd.DataF
     o = orders[["order_id", "rep_id", "doc_type", "original_order_id"]].copy()
     s = splits[["order_id", "rep_id", "share"]].rename(columns={"order_id": "credit_key"})
     o["credit_key"] = o["order_id"]                  # a credit note is credited like the invoice it corrects
-    cn = (o["doc_type"] == "credit_note") & o["original_order_id"].isin(s["credit_key"])
+    cn = (o["doc_type"] == "credit_note") & isin(o["original_order_id"], s["credit_key"])
     o.loc[cn, "credit_key"] = o.loc[cn, "original_order_id"]
-    split = o["credit_key"].isin(s["credit_key"])
+    split = isin(o["credit_key"], s["credit_key"])
     a = o.loc[split, ["order_id", "credit_key"]].merge(s, on="credit_key")[["order_id", "rep_id", "share"]]
     rest = o[~split]
     if rest["rep_id"].isna().any():

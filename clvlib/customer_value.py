@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from clvlib.arrow import isin
 from clvlib.attribution import current_owners, primary_owner
 from clvlib.errors import ModelError
 from clvlib.holdout import HoldoutResult, holdout_validation
@@ -62,7 +63,7 @@ def occasions(orders: pd.DataFrame, value: str = "gross_margin") -> pd.DataFrame
     col = "gross_margin_rc" if value == "gross_margin" else "amount_rc"
     inv = orders[orders["doc_type"] == "invoice"][["order_id", "customer_id", "order_date", col]].copy()
     cn = orders[orders["doc_type"] == "credit_note"][["customer_id", "order_date", "original_order_id", col]]
-    known = cn["original_order_id"].isin(inv["order_id"])
+    known = isin(cn["original_order_id"], inv["order_id"])
     net = cn[known].groupby("original_order_id")[col].sum()
     inv[col] = inv[col] + inv["order_id"].map(net).fillna(0.0)
     orphans = cn[~known]
@@ -95,12 +96,15 @@ def repeat_mean_value(occ: pd.DataFrame) -> pd.Series:
     return rep.groupby("customer_id")["value"].mean()
 
 
-def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, holdout: bool = True) -> CustomerValue:
+def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, holdout: bool = True,
+          intervals: bool = True, lookback: bool = True) -> CustomerValue:
     """Fit the models on ``orders`` (booked, as known on ``as_of``) and value every customer.
 
     The steps are those of the module docstring; when the models cannot be fitted the CLV is the
     simple formula over the horizon (``fallback`` says why). ``total`` is the company's CLV with the
-    interval of the total over all customers, owned or not.
+    interval of the total over all customers, owned or not. ``intervals=False`` skips the intervals
+    (the point values are the same), ``lookback=False`` the values three months ago — the history
+    stage values every month end this way.
     """
     as_of = pd.Timestamp(as_of)
     occ = occasions(orders, clv_params["value"])
@@ -109,7 +113,7 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
     mean_value = repeat_mean_value(occ).reindex(summary.index)
     owners = current_owners(ownership, as_of, orders)
     try:
-        valued = _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params)
+        valued = _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params, intervals, lookback)
     except _ModelsUnusable as e:
         valued = _valued_by_simple_formula(summary, clv_params, str(e))
     table = _table(summary, occ, owners, mean_value, valued.columns)
@@ -152,7 +156,7 @@ class _Valued:
     fallback: str | None = None
 
 
-def _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params) -> _Valued:
+def _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params, intervals=True, lookback=True) -> _Valued:
     """Steps 2-5: fit the models, CLV with intervals, loss-making customers, simple CLV, three months ago.
 
     Raises _ModelsUnusable when the models cannot be fitted, or their parameters are too uncertain for
@@ -173,21 +177,18 @@ def _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params) -> _V
     placeholder = float(spend.conditional_expected_average_value(fit_gg.iloc[:1].assign(frequency=0)).iloc[0])
     valued = summary.assign(monetary_value=summary["monetary_value"].where(~loss, placeholder))
     groups = owners.rename(columns={"customer_id": "customer", "rep_id": "group"})
-    try:
-        interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
-                                n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
-    except ModelError as e:     # e.g. parameters so uncertain that a draw has no finite mean value
-        raise _ModelsUnusable(f"the models were fitted but cannot value customers with an interval: {e}") from None
-    ci = interval.customers.reindex(summary.index)
-    clv, low, high = ci["clv"].copy(), ci["clv_low"].copy(), ci["clv_high"].copy()
-    books = interval.groups.copy()
-    total = {k: interval.total[k] for k in ("clv_low", "clv_high", "clv_median")}
+    if intervals:
+        clv, low, high, books, total = _with_intervals(purchase, spend, valued, groups, clv_params)
+    else:
+        clv = customer_lifetime_value(purchase, spend, valued, horizon, rate, unit).reindex(summary.index)
+        low, high = (pd.Series(np.nan, index=summary.index, dtype=float) for _ in range(2))
+        books, total = None, {k: np.nan for k in ("clv_low", "clv_high", "clv_median")}
     if loss.any():
         shift = _value_at_own_margin(loss, mean_value, spend, valued, clv, low, high)
         g = groups[groups["customer"].isin(shift.index)]
         delta = (g["customer"].map(shift) * g["share"]).groupby(g["group"]).sum()
         for col in ("clv", "clv_low", "clv_high", "clv_median"):
-            if col in books:
+            if books is not None and col in books:
                 books[col] = books[col] + delta.reindex(books.index).fillna(0.0)
         total = {k: v + float(shift.sum()) for k, v in total.items()}
         notes.append(f"{int(loss.sum())} repeat customers lose money on average per purchase; "
@@ -196,10 +197,25 @@ def _valued_by_models(summary, occ, mean_value, owners, as_of, clv_params) -> _V
     columns = {"p_alive": purchase.probability_alive(summary),
                "expected_purchases_12m": purchase.predict_purchases(summary, _months(12, unit)),
                "clv": clv, "clv_low": low, "clv_high": high, "clv_simple": simple["simple_clv"],
-               **_three_months_ago(occ, summary, loss, purchase, spend, placeholder, as_of, clv_params)}
-    return _Valued(columns=columns, books=books.rename_axis("rep_id").reset_index(), total_interval=total,
+               **(_three_months_ago(occ, summary, loss, purchase, spend, placeholder, as_of, clv_params) if lookback
+                  else {})}
+    return _Valued(columns=columns, books=books.rename_axis("rep_id").reset_index() if books is not None else None,
+                   total_interval=total,
                    simple=simple, parameters=_parameters(purchase, spend), purchase=purchase, spend=spend,
                    notes=notes, loss_making=int(loss.sum()))
+
+
+def _with_intervals(purchase, spend, valued, groups, clv_params):
+    """CLV with its interval per customer, per rep's book and for the company total (parameter draws)."""
+    unit, horizon, rate = clv_params["time_unit"], clv_params["horizon_months"], clv_params["monthly_discount_rate"]
+    try:
+        interval = clv_interval(purchase, spend, valued, horizon, rate, unit, level=clv_params["interval_level"],
+                                n_draws=clv_params["interval_draws"], random_state=clv_params["seed"], groups=groups)
+    except ModelError as e:     # e.g. parameters so uncertain that a draw has no finite mean value
+        raise _ModelsUnusable(f"the models were fitted but cannot value customers with an interval: {e}") from None
+    ci = interval.customers.reindex(valued.index)
+    total = {k: interval.total[k] for k in ("clv_low", "clv_high", "clv_median")}
+    return ci["clv"].copy(), ci["clv_low"].copy(), ci["clv_high"].copy(), interval.groups.copy(), total
 
 
 def _value_at_own_margin(loss, mean_value, spend, valued, clv, low, high) -> pd.Series:
@@ -211,8 +227,9 @@ def _value_at_own_margin(loss, mean_value, spend, valued, clv, low, high) -> pd.
     shift = own - clv[loss]
     ratio_lo, ratio_hi = low[loss] / clv[loss], high[loss] / clv[loss]
     clv[loss] = own
-    low[loss] = np.minimum(own * ratio_lo, own * ratio_hi)
-    high[loss] = np.maximum(own * ratio_lo, own * ratio_hi)
+    if low[loss].notna().any():                      # with intervals
+        low[loss] = np.minimum(own * ratio_lo, own * ratio_hi)
+        high[loss] = np.maximum(own * ratio_lo, own * ratio_hi)
     return shift
 
 

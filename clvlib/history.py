@@ -87,11 +87,6 @@ def _snapshot(table: pd.DataFrame, month: str, parameters: pd.DataFrame, time_un
     return out
 
 
-def _light(clv_params) -> dict:
-    """The customer-value settings without the cost of intervals (the history keeps point values)."""
-    return {**clv_params, "interval_draws": 20}
-
-
 def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as_of, clv_params, months: int,
                   current=None, *, lifespan_cap_months: float = 120, log=None) -> History:
     """Value every customer at each of the last ``months`` month ends (see the module docstring).
@@ -112,7 +107,7 @@ def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as
         if not (o_m["doc_type"] == "invoice").any():
             continue
         res = current if (m == window[-1] and current is not None) else \
-            cv.build(o_m, own_m, end, _light(clv_params), holdout=False)
+            cv.build(o_m, own_m, end, clv_params, holdout=False, intervals=False, lookback=False)
         snaps.append(_snapshot(res.table, m, res.parameters, clv_params["time_unit"], lifespan_cap_months))
         books.append(current_owners(own_m, end, o_m).assign(month=m))
         if res.fallback:

@@ -64,7 +64,7 @@ def test_each_month_is_valued_on_what_was_known_then(wb, hist):
     assert snap["first_purchase"].max() <= end
     o = h.known_on(wb.orders(), end)
     own = wb.table("ownership")
-    again = cv.build(o, own[own["valid_from"] <= end], end, h._light(wb.params["clv"]), holdout=False)
+    again = cv.build(o, own[own["valid_from"] <= end], end, wb.params["clv"], holdout=False)   # with intervals
     np.testing.assert_allclose(snap["clv"].reindex(again.table["customer_id"]), again.table["clv"], rtol=1e-9)
     assert set(hist.models["month"]) == set(hist.months)
 

@@ -56,7 +56,8 @@ def build(wb) -> Kpis:
     from clvlib.kpis import compute_kpis, scorecards, settings_from
 
     h, tiers = wb.stage("history"), wb.stage("tiers")
-    months = [m for m in h.months if m in set(h.customers["month"])]
+    present = set(h.customers["month"].unique())
+    months = [m for m in h.months if m in present]
     fb = "; ".join(f"{m}: {why}" for m, why in sorted(h.fallback.items())) or None
     r = compute_kpis(wb.orders(), wb.credit(), wb.table("reps"), h.customers, h.owners,
                      tiers.tiers[["month", "customer_id", "tier"]], months, as_of=wb.as_of,

@@ -78,7 +78,8 @@ def build(wb) -> Tiers:
     from clvlib.tiers import assign_tiers, params_for_estimator, tier_features, tier_profile
 
     h, p = wb.stage("history"), wb.params["tiers"]
-    months = [m for m in h.months if m in set(h.customers["month"])]
+    present = set(h.customers["month"].unique())
+    months = [m for m in h.months if m in present]
     feats = {m: tier_features(h.month(m), month_end(m, wb.as_of)) for m in months}
     model = json.loads(Path(wb.params.path("tiers.model_file")).read_text()) if p["model_file"] else None
     a = assign_tiers(feats, params_for_estimator(p), p["refit"], p["refit_month"], model=model,
