@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvlib.errors import ClvError
+from clvlib.errors import ParamsError
 
 DEMO_END = date(2026, 10, 31)
 DEMO_YEARS = 5
@@ -252,7 +252,7 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     them), the ground truth, and per-customer latent values (lambda, p, nu, died).
     """
     if n_customers < 50:
-        raise ClvError(f"demo-data needs at least 50 customers, got {n_customers}")
+        raise ParamsError(f"demo-data needs at least 50 customers, got {n_customers}")
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end)
     start = pd.Timestamp(end.year - years, end.month, 1) + pd.offsets.MonthBegin(1)

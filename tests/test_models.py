@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.special import hyp2f1
 
-from clvlib.errors import ClvWarning, ModelError, NotFittedError
+from clvlib.errors import ClvWarning, DataError, ModelError, NotFittedError, ParamsError
 from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clvlib.rfm import rfm_summary
 
@@ -270,14 +270,15 @@ def test_mostly_one_purchase_customers(cdnow):
     ([[1, 1.0, 2.0]], "needs a per-customer summary DataFrame"),
 ])
 def test_invalid_summaries_are_rejected(frame, message):
-    with pytest.raises(ModelError) as err:
+    expected = ParamsError if message.startswith("needs a per-customer") else DataError
+    with pytest.raises(expected) as err:
         BetaGeoModel().fit(frame)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_gammagamma_needs_positive_values():
     s = _summary([1, 2, 0], [1.0, 2.0, 0.0], [3.0, 3.0, 3.0], m=[10.0, 0.0, 0.0])
-    with pytest.raises(ModelError, match="'monetary_value' is <= 0 for 1 repeat customers"):
+    with pytest.raises(DataError, match="'monetary_value' is <= 0 for 1 repeat customers"):
         GammaGammaModel().fit(s)
 
 
@@ -311,7 +312,7 @@ def test_not_fitted(cls, cdnow):
 def test_hyperparameters_are_validated_at_fit(kwargs, message, cdnow):
     m = BetaGeoModel(**kwargs)  # __init__ stores only
     assert m.get_params()[next(iter(kwargs))] is kwargs[next(iter(kwargs))]
-    with pytest.raises(ModelError) as err:
+    with pytest.raises(ParamsError) as err:
         m.fit(cdnow)
     assert str(err.value).startswith(message)
 
@@ -335,5 +336,5 @@ def test_initial_params_are_used(cdnow, bg):
 
 
 def test_from_params_validation():
-    with pytest.raises(ModelError, match="needs positive values for exactly r, alpha, a, b"):
+    with pytest.raises(ParamsError, match="needs positive values for exactly r, alpha, a, b"):
         BetaGeoModel.from_params({"r": 1.0, "alpha": 1.0, "a": 1.0})
