@@ -1,4 +1,4 @@
-"""Output safety: text from the inputs is data, never code, and it cannot lie about itself.
+r"""Output safety: text from the inputs is data, never code, and it cannot lie about itself.
 
 * HTML: every value is escaped where it is placed (``clvlib.report.tables``) and chart specs escape
   ``</`` (``clvlib.report.charts``).
@@ -27,8 +27,10 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where tables are written: the text functions serve the CLI too
+    import pandas as pd
 
 #: first characters that make Excel / LibreOffice / Google Sheets read a cell as a formula (full-width
 #: forms too: some East-Asian spreadsheet set-ups turn them into formulas)
@@ -63,7 +65,7 @@ def _marker(m: re.Match) -> str:
 
 
 def visible_text(value):
-    """A text with every invisible format or control character (Unicode Cf, Cc) replaced by a visible
+    r"""A text with every invisible format or control character (Unicode Cf, Cc) replaced by a visible
     marker such as ``⟨U+202E⟩``; tab, line feed and carriage return are kept. Non-text values unchanged.
 
     >>> visible_text("Acme\u202eLTD")
@@ -75,7 +77,7 @@ def visible_text(value):
 
 
 def terminal_text(value) -> str:
-    """``str(value)`` for one line of terminal output: every control, format, line or paragraph
+    r"""``str(value)`` for one line of terminal output: every control, format, line or paragraph
     separator character (Unicode Cc, Cf, Zl, Zp — newline, tab, escape, U+202E ...) shown as a marker,
     so a name can neither split a line, move the cursor, colour the screen nor display reversed.
 
@@ -110,6 +112,8 @@ def _neutralise_series(s: pd.Series) -> pd.Series:
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Every text cell neutralised (and text column names); numbers, dates and booleans untouched."""
+    import pandas as pd
+
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
@@ -122,6 +126,8 @@ def safe_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` as UTF-8 CSV with formula-like cells neutralised, hidden characters shown as markers
     (``visible_text``), and carriage returns inside cells written as line feeds, so every record stays
     one record."""
+    import pandas as pd
+
     path = Path(path)
     out = neutralise_frame(df)
     for col in out.columns:          # a bare CR is not quoted by the csv writer and would split the row
@@ -134,6 +140,8 @@ def safe_csv(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _xlsx_text(s: pd.Series) -> pd.Series:
+    import pandas as pd
+
     if s.dtype == object:
         return s.map(lambda v: _ILLEGAL_XLSX.sub("\ufffd", v) if isinstance(v, str) else v)
     if pd.api.types.is_string_dtype(s.dtype):
@@ -145,6 +153,8 @@ def safe_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
     """Write sheets to .xlsx with formula-like cells neutralised (kept as text, never formulas) and
     hidden characters shown as markers (``visible_text``; that includes the control characters an .xlsx
     cannot hold)."""
+    import pandas as pd
+
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():

@@ -1,4 +1,4 @@
-"""Readable tables and sentences for the reports: formatted, translated, escaped.
+r"""Readable tables and sentences for the reports: formatted, translated, escaped.
 
 Names are data, never markup: every value placed in a table or sentence goes through ``escape``,
 so a customer called ``<script>alert(1)</script>`` shows as that text, and one whose name hides a
