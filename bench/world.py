@@ -51,6 +51,35 @@ def make_world(n_customers: int = 1_000_000, seed: int = 2024):
     return ids[cust[order]], (START + day[order]).astype("datetime64[D]"), value[order]
 
 
+#: True parameters of the Pareto/NBD world (weekly time unit; close to the CDNOW estimates).
+PARETO_PARAMS = {"r": 0.55, "alpha": 10.5, "s": 0.6, "beta": 11.5}
+
+
+def make_paretonbd_world(n_customers: int = 100_000, seed: int = 2024):
+    """Order log (customer_id, date, value) of a Pareto/NBD world (Schmittlein, Morrison & Colombo 1987).
+
+    Each customer buys once on acquisition, then as a Poisson process with rate lambda ~ Gamma(r, alpha)
+    until an exponential lifetime with rate mu ~ Gamma(s, beta) ends; dates are whole days.
+    """
+    rng = np.random.default_rng(seed)
+    P = PARETO_PARAMS
+    n = n_customers
+    acq = rng.integers(0, ACQUISITION_DAYS, n)
+    T_weeks = (OBSERVATION_DAYS - 1 - acq) / 7.0
+    lam = rng.gamma(P["r"], 1.0 / P["alpha"], n)
+    mu = rng.gamma(P["s"], 1.0 / P["beta"], n)
+    life = rng.exponential(1.0, n) / mu
+    window = np.minimum(life, T_weeks)
+    k = rng.poisson(lam * window)                          # repeat purchases while alive, in the window
+    cust = np.concatenate([np.arange(n), np.repeat(np.arange(n), k)])
+    when = np.concatenate([np.zeros(n), rng.random(int(k.sum())) * np.repeat(window, k)])
+    day = acq[cust] + np.floor(when * 7.0).astype(np.int64)
+    value = np.round(rng.gamma(6.0, 5.0, cust.size), 2)
+    order = np.argsort(day, kind="stable")
+    ids = rng.permutation(n).astype(np.int64) + 1
+    return ids[cust[order]], (START + day[order]).astype("datetime64[D]"), value[order]
+
+
 def main(argv=None):
     import argparse
     import time
@@ -59,9 +88,11 @@ def main(argv=None):
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--model", choices=("bgnbd", "paretonbd"), default="bgnbd", help="the purchase process")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    cust, date, value = make_world(args.customers, args.seed)
+    make = make_paretonbd_world if args.model == "paretonbd" else make_world
+    cust, date, value = make(args.customers, args.seed)
     out = Path(args.out)
     tmp = out.with_name(out.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)

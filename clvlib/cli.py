@@ -1,34 +1,68 @@
 """The ``clvlib`` command: run | backfill | demo-data | check-data | contract | params | plans.
 
 Errors a user can cause print one line (``clvlib: ...``) and exit non-zero, never a traceback:
-exit 1 for a failed run (a notebook raised), 2 for bad settings, data or usage.
+exit 1 for a failed run (a notebook raised, the kernel died, rendering failed), 2 for bad settings,
+data or usage, 75 when another run of the same period holds its lock, 130 / 143 when stopped by
+SIGINT (Ctrl-C) / SIGTERM. Output cut short by a closed pipe (``clvlib check-data | head``) ends
+quietly (exit 141, as for a program killed by SIGPIPE).
+
+Every line printed is one line: values from the data (names, ids, file names) show newlines, escape
+sequences and invisible characters as markers (``clvlib.safety.terminal_text``).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from clvlib import __version__
-from clvlib.errors import ClvError, RunError
+from clvlib.errors import ClvError, Interrupted, RunError, RunLockedError
 from clvlib.paths import DEFAULT_PARAMS
+from clvlib.safety import terminal_text
+
+EXIT_LOCKED = 75          # EX_TEMPFAIL (sysexits.h): try again later
+EXIT_BROKEN_PIPE = 141    # 128 + SIGPIPE
+
+
+def _one_line(msg) -> str:
+    """Leading line feeds are blank lines the caller asked for; anything else becomes one line."""
+    text = str(msg)
+    body = text.lstrip("\n")
+    return "\n" * (len(text) - len(body)) + terminal_text(body)
+
+
+def _quiet_stdout():
+    """stdout's reader has gone (``| head``): send the rest to /dev/null so that Python's own flush at
+    exit cannot fail again with a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _log(msg: str):
-    print(msg, flush=True)
+    """Progress and results on stdout; a reader that went away (``| head``) does not stop the work."""
+    try:
+        print(_one_line(msg), flush=True)
+    except BrokenPipeError:
+        _quiet_stdout()
+
+
+def _fail(msg: str):
+    print(f"clvlib: {_one_line(msg)}", file=sys.stderr, flush=True)
 
 
 def cmd_run(a) -> int:
     from clvlib.run import run_period
 
-    run_period(a.period, a.params, log=_log)
+    run_period(a.period, a.params, log=_log, wait=a.wait)
     return 0
 
 
 def cmd_backfill(a) -> int:
     from clvlib.run import backfill
 
-    backfill(a.start, a.end, a.params, log=_log)
+    backfill(a.start, a.end, a.params, log=_log, wait=a.wait)
     return 0
 
 
@@ -172,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--from", dest="start", required=True, help="first month, YYYY-MM")
     b.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
     b.set_defaults(func=cmd_backfill)
+    for sp in (r, b):
+        sp.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                        help="when another run of the same month is in progress, wait up to this long for it "
+                             "(default 0: exit 75 at once, naming its pid)")
     d = with_params(sub.add_parser("demo-data", help="generate the demo export company"))
     d.add_argument("--out", help="folder (default: the folder of the params' sources file)")
     d.add_argument("--seed", type=int, default=42)
@@ -206,15 +244,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except RunLockedError as e:
+        _fail(e)
+        return EXIT_LOCKED
     except RunError as e:
-        print(f"clvlib: {e}", file=sys.stderr)
+        _fail(e)
         return 1
     except ClvError as e:
-        print(f"clvlib: {e}", file=sys.stderr)
+        _fail(e)
         return 2
+    except Interrupted as e:
+        _fail(f"interrupted by {e}")
+        return e.exit_code
     except KeyboardInterrupt:
-        print("clvlib: interrupted", file=sys.stderr)
+        _fail("interrupted")
         return 130
 
 

@@ -68,7 +68,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clvlib.errors import ClvError
+from clvlib.errors import ParamsError
 
 DEMO_END = date(2026, 10, 31)
 DEMO_YEARS = 5
@@ -389,7 +389,7 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
     columns are built once at the end, so a million customers (six million orders) fit in a few GB.
     """
     if n_customers < 50:
-        raise ClvError(f"demo-data needs at least 50 customers, got {n_customers}")
+        raise ParamsError(f"demo-data needs at least 50 customers, got {n_customers}")
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end)
     start = pd.Timestamp(end.year - years, end.month, 1) + pd.offsets.MonthBegin(1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvlib.errors import DataError, ModelError
+from clvlib.errors import DataError, ParamsError
 from clvlib.models._purchase import PurchaseModel
 from clvlib.models.bgnbd import BetaGeoModel
 from clvlib.models.paretonbd import ParetoNBDModel
@@ -120,7 +120,7 @@ def holdout_validation(transactions, customer_col, date_col, value_col=None, *, 
     """
     est = _estimator(model)
     if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer)) or max_frequency < 1:
-        raise ModelError(f"holdout_validation: max_frequency must be an int >= 1; got {max_frequency!r}")
+        raise ParamsError(f"holdout_validation: max_frequency must be an int >= 1; got {max_frequency!r}")
     if not isinstance(transactions, pd.DataFrame) or date_col not in transactions.columns:
         # rfm_summary gives the detailed message
         return rfm_summary(transactions, customer_col, date_col, value_col)  # raises
@@ -149,12 +149,12 @@ def _estimator(model) -> PurchaseModel:
     """An unfitted purchase model from a name or a model (copied with its hyperparameters)."""
     if isinstance(model, str):
         if model not in _MODELS:
-            raise ModelError(f"holdout_validation: model must be one of {', '.join(map(repr, _MODELS))} or a "
+            raise ParamsError(f"holdout_validation: model must be one of {', '.join(map(repr, _MODELS))} or a "
                              f"BetaGeoModel / ParetoNBDModel; got {model!r}")
         return _MODELS[model]()
     if isinstance(model, PurchaseModel):
         return type(model)(**model.get_params())
-    raise ModelError(f"holdout_validation: model must be 'bgnbd', 'paretonbd' or a purchase model; "
+    raise ParamsError(f"holdout_validation: model must be 'bgnbd', 'paretonbd' or a purchase model; "
                      f"got {type(model).__name__}")
 
 
@@ -165,11 +165,11 @@ def _holdout_days(transactions, date_col, as_of, calibration_end, holdout_weeks)
     else:
         as_day = _to_day(as_of, "as_of")
     if (calibration_end is None) == (holdout_weeks is None):
-        raise ModelError("holdout_validation: give exactly one of calibration_end and holdout_weeks")
+        raise ParamsError("holdout_validation: give exactly one of calibration_end and holdout_weeks")
     if calibration_end is None:
         if isinstance(holdout_weeks, bool) or not isinstance(holdout_weeks, (int, float, np.number)) \
                 or not np.isfinite(holdout_weeks) or holdout_weeks <= 0:
-            raise ModelError(f"holdout_validation: holdout_weeks must be a number > 0; got {holdout_weeks!r}")
+            raise ParamsError(f"holdout_validation: holdout_weeks must be a number > 0; got {holdout_weeks!r}")
         cal_day = as_day - int(round(7 * holdout_weeks))
     else:
         cal_day = _to_day(calibration_end, "calibration_end")

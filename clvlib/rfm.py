@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvlib.errors import DataError
+from clvlib.errors import DataError, ParamsError
 
 __all__ = ["rfm_summary", "TIME_UNITS", "DAYS_PER_UNIT"]
 
@@ -36,7 +36,7 @@ def _time_unit_days(time_unit) -> float:
     try:
         return DAYS_PER_UNIT[time_unit]
     except (KeyError, TypeError):
-        raise DataError(f"time_unit must be one of {', '.join(repr(u) for u in TIME_UNITS)}; "
+        raise ParamsError(f"time_unit must be one of {', '.join(repr(u) for u in TIME_UNITS)}; "
                         f"got {time_unit!r}") from None
 
 
@@ -100,9 +100,9 @@ def _to_day(value, what: str) -> int:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise DataError(f"{what} must be a date; got {value!r} ({exc})") from None
+        raise ParamsError(f"{what} must be a date; got {value!r} ({exc})") from None
     if ts is pd.NaT:
-        raise DataError(f"{what} must be a date; got {value!r}")
+        raise ParamsError(f"{what} must be a date; got {value!r}")
     return int(np.datetime64(ts.date(), "D").astype(np.int64))
 
 
@@ -186,6 +186,9 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, va
     clvlib.errors.DataError
         Missing columns, an empty log, missing ids or dates, negative or non-finite values, or a
         calibration end outside the data -- one line naming the column, the count and an example row.
+    clvlib.errors.ParamsError
+        ``transactions`` not a DataFrame, an unknown ``time_unit``, ``as_of`` or ``calibration_end`` not a
+        date, or ``calibration_end`` not before ``as_of``.
 
     Notes
     -----
@@ -232,7 +235,7 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, va
 def _check_log(transactions, customer_col, date_col, value_col):
     """The order log is a DataFrame with the columns named."""
     if not isinstance(transactions, pd.DataFrame):
-        raise DataError(f"transactions must be a pandas DataFrame; got {type(transactions).__name__}")
+        raise ParamsError(f"transactions must be a pandas DataFrame; got {type(transactions).__name__}")
     needed = [customer_col, date_col] + ([value_col] if value_col is not None else [])
     missing = [c for c in needed if c not in transactions.columns]
     if missing:
@@ -281,7 +284,7 @@ def _period(dates: np.ndarray, as_of, calibration_end, ncust: int) -> _Period:
     if calibration_end is not None:
         cal_day = _to_day(calibration_end, "calibration_end")
         if cal_day >= as_day:
-            raise DataError(f"calibration_end ({np.datetime64(cal_day, 'D')}) must be before as_of "
+            raise ParamsError(f"calibration_end ({np.datetime64(cal_day, 'D')}) must be before as_of "
                             f"({np.datetime64(as_day, 'D')})")
     day0 = int(ticks.min()) // tpd
     if day0 > as_day:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from clvlib.errors import ModelError
+from clvlib.errors import DataError, ModelError, ParamsError
 from clvlib.models._purchase import PurchaseModel
 from clvlib.models.base import Real, pair_codes, single_threaded_blas, summary_arrays, unique_rows
 from clvlib.models.bgnbd import BetaGeoModel
@@ -33,23 +33,23 @@ DAYS_PER_MONTH = 365.25 / 12
 def _check_inputs(purchase_model, spend_model, horizon_months, monthly_discount_rate, time_unit, days_per_month,
                   summary, owner):
     if not isinstance(purchase_model, PurchaseModel):
-        raise ModelError(f"{owner}: purchase_model must be a fitted BetaGeoModel or ParetoNBDModel; "
+        raise ParamsError(f"{owner}: purchase_model must be a fitted BetaGeoModel or ParetoNBDModel; "
                          f"got {type(purchase_model).__name__}")
     if not isinstance(spend_model, GammaGammaModel):
-        raise ModelError(f"{owner}: spend_model must be a fitted GammaGammaModel; got {type(spend_model).__name__}")
+        raise ParamsError(f"{owner}: spend_model must be a fitted GammaGammaModel; got {type(spend_model).__name__}")
     purchase_model._check_fitted()
     spend_model._check_fitted()
     if isinstance(horizon_months, bool) or not isinstance(horizon_months, (int, np.integer)) or horizon_months < 1:
-        raise ModelError(f"{owner}: horizon_months must be an int >= 1; got {horizon_months!r}")
+        raise ParamsError(f"{owner}: horizon_months must be an int >= 1; got {horizon_months!r}")
     if not Real(0, None, "left").is_satisfied_by(monthly_discount_rate):
-        raise ModelError(f"{owner}: monthly_discount_rate must be a float >= 0; got {monthly_discount_rate!r}")
+        raise ParamsError(f"{owner}: monthly_discount_rate must be a float >= 0; got {monthly_discount_rate!r}")
     if time_unit not in DAYS_PER_UNIT:
-        raise ModelError(f"{owner}: time_unit must be one of {', '.join(map(repr, DAYS_PER_UNIT))}; got {time_unit!r}")
+        raise ParamsError(f"{owner}: time_unit must be one of {', '.join(map(repr, DAYS_PER_UNIT))}; got {time_unit!r}")
     if not Real(0, None, "neither").is_satisfied_by(days_per_month):
-        raise ModelError(f"{owner}: days_per_month must be a float > 0; got {days_per_month!r}")
+        raise ParamsError(f"{owner}: days_per_month must be a float > 0; got {days_per_month!r}")
     unit = getattr(summary, "attrs", {}).get("time_unit") if isinstance(summary, pd.DataFrame) else None
     if unit is not None and unit != time_unit:
-        raise ModelError(f"{owner}: the summary is in time unit {unit!r} but time_unit={time_unit!r}")
+        raise ParamsError(f"{owner}: the summary is in time unit {unit!r} but time_unit={time_unit!r}")
 
 
 def _summary_time_unit(summary, time_unit):
@@ -213,10 +213,10 @@ def _group_matrix(groups, idx):
         cust, lab = g["customer"].to_numpy(), g["group"].to_numpy()
         share = g["share"].to_numpy(dtype=float) if "share" in g.columns else np.ones(len(g))
     else:
-        raise ModelError("clv_interval: groups must be a Series mapping customer -> group, or a DataFrame with "
+        raise ParamsError("clv_interval: groups must be a Series mapping customer -> group, or a DataFrame with "
                          "columns 'customer', 'group' (and optionally 'share')")
     if len(share) and (~np.isfinite(share) | (share < 0)).any():
-        raise ModelError("clv_interval: group shares must be finite and >= 0")
+        raise DataError("clv_interval: group shares must be finite and >= 0")
     pos = idx.get_indexer(cust)
     known = pos >= 0
     codes, labels = pd.factorize(lab[known], sort=True)
@@ -320,11 +320,11 @@ def clv_interval(purchase_model, spend_model, summary, horizon_months=12, monthl
     _check_inputs(purchase_model, spend_model, horizon_months, monthly_discount_rate, time_unit, days_per_month,
                   summary, owner)
     if not Real(0, 1, "neither").is_satisfied_by(level):
-        raise ModelError(f"{owner}: level must be a float in (0, 1); got {level!r}")
+        raise ParamsError(f"{owner}: level must be a float in (0, 1); got {level!r}")
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
-        raise ModelError(f"{owner}: n_draws must be an int >= 2; got {n_draws!r}")
+        raise ParamsError(f"{owner}: n_draws must be an int >= 2; got {n_draws!r}")
     if isinstance(max_states, bool) or not isinstance(max_states, (int, np.integer)) or max_states < 1:
-        raise ModelError(f"{owner}: max_states must be an int >= 1; got {max_states!r}")
+        raise ParamsError(f"{owner}: max_states must be an int >= 1; got {max_states!r}")
     x, tx, T, idx = purchase_model._arrays(summary, owner)
     spend_cols, _ = summary_arrays(summary, owner, columns=("frequency",), monetary=True)
     m = np.where(x > 0, spend_cols["monetary_value"], 0.0)
@@ -444,14 +444,14 @@ def simple_clv(summary, *, time_unit="W", margin=1.0, lifespan_years=None, horiz
     """
     owner = "simple_clv"
     if time_unit not in DAYS_PER_UNIT:
-        raise ModelError(f"{owner}: time_unit must be one of {', '.join(map(repr, DAYS_PER_UNIT))}; got {time_unit!r}")
+        raise ParamsError(f"{owner}: time_unit must be one of {', '.join(map(repr, DAYS_PER_UNIT))}; got {time_unit!r}")
     cols, idx = summary_arrays(summary, owner, columns=("frequency", "recency", "T", "total_value"))
     for name, v in (("min_tenure_years", min_tenure_years), ("churn_window_years", churn_window_years)):
         if not Real(0, None, "neither").is_satisfied_by(v):
-            raise ModelError(f"{owner}: {name} must be a float > 0; got {v!r}")
+            raise ParamsError(f"{owner}: {name} must be a float > 0; got {v!r}")
     for name, v in (("lifespan_years", lifespan_years), ("horizon_years", horizon_years)):
         if v is not None and not Real(0, None, "neither").is_satisfied_by(v):
-            raise ModelError(f"{owner}: {name} must be None or a float > 0; got {v!r}")
+            raise ParamsError(f"{owner}: {name} must be None or a float > 0; got {v!r}")
     units_per_year = 365.25 / DAYS_PER_UNIT[time_unit]
     orders = cols["frequency"] + 1.0
     aov = cols["total_value"] / orders
@@ -480,11 +480,11 @@ def simple_clv(summary, *, time_unit="W", margin=1.0, lifespan_years=None, horiz
     if isinstance(margin, pd.Series):
         mg = margin.reindex(idx).to_numpy(dtype=float)
         if np.isnan(mg).any():
-            raise ModelError(f"{owner}: margin has no value for {int(np.isnan(mg).sum())} customers")
+            raise DataError(f"{owner}: margin has no value for {int(np.isnan(mg).sum())} customers")
     elif Real().is_satisfied_by(margin):
         mg = np.full(len(idx), float(margin))
     else:
-        raise ModelError(f"{owner}: margin must be a number or a Series by customer; got {margin!r}")
+        raise ParamsError(f"{owner}: margin must be a number or a Series by customer; got {margin!r}")
     out = pd.DataFrame({"aov": aov, "purchases_per_year": ppy, "lifespan_years": lifespan, "margin": mg,
                         "simple_clv": aov * ppy * lifespan * mg}, index=idx)
     out.attrs["churn_rate"] = churn_rate

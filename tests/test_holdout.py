@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.errors import ModelError
+from clvlib.errors import ParamsError
 from clvlib.holdout import holdout_validation
 from clvlib.models import BetaGeoModel, ParetoNBDModel
 
@@ -78,5 +78,5 @@ def test_holdout_weeks_and_model_choices(cdnow_log, res):
     ({"holdout_weeks": 39, "max_frequency": 0}, "max_frequency must be an int >= 1"),
 ])
 def test_argument_checks(cdnow_log, kwargs, message):
-    with pytest.raises(ModelError, match=message):
+    with pytest.raises(ParamsError, match=message):
         holdout_validation(cdnow_log, "customer_id", "date", **kwargs)

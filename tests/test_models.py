@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.special import hyp2f1
 
-from clvlib.errors import ClvWarning, ModelError, NotFittedError
+from clvlib.errors import ClvWarning, DataError, ModelError, NotFittedError, ParamsError
 from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clvlib.rfm import rfm_summary
 
@@ -142,6 +142,71 @@ def test_unconditional_expectation(bg):
     assert bg.expected_purchases(0.0) == 0.0
 
 
+# ------------------------------------------------------------------ Pareto/NBD: the analytic gradient
+#: (r, alpha, s, beta): alpha < beta, alpha > beta, alpha = beta, alpha ~ beta, and rates so far apart
+#: that the tail integral is split (series + quadrature), both ways round
+PNBD_POINTS = [(0.55, 10.6, 0.6, 11.7), (0.55, 12.0, 0.6, 10.0), (0.55, 10.0, 0.6, 10.0),
+               (0.55, 10.0, 0.6, 10.0 * (1 + 1e-9)), (0.55, 2.0, 0.6, 40.0), (0.55, 40.0, 0.6, 2.0),
+               (2.0, 0.05, 0.3, 100.0), (0.3, 300.0, 1.5, 0.2), (1.0, 5.0, 1.0, 5.0)]
+
+
+@pytest.fixture(scope="module")
+def pnbd_data(cdnow):
+    x, tx, T = (cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    return ParetoNBDModel._prepare(x, tx, T)
+
+
+@pytest.mark.parametrize("theta", PNBD_POINTS)
+def test_paretonbd_likelihood_is_the_hypergeometric_form(pnbd_data, theta):
+    d = pnbd_data
+    f, _ = ParetoNBDModel._nll_grad(np.log(theta), d, order=0)
+    with_hyp2f1 = -(d["w"] @ ParetoNBDModel._loglik_rows(np.array(theta), d["x"], d["tx"], d["T"]))
+    assert f == pytest.approx(with_hyp2f1, rel=1e-12)
+
+
+@pytest.mark.parametrize("theta", PNBD_POINTS)
+def test_paretonbd_gradient_matches_finite_differences(pnbd_data, theta):
+    z, h = np.log(theta), 1e-5
+    f, g = ParetoNBDModel._nll_grad(z, pnbd_data)
+    fd = np.array([(ParetoNBDModel._nll_grad(z + h * e, pnbd_data, order=0)[0]
+                    - ParetoNBDModel._nll_grad(z - h * e, pnbd_data, order=0)[0]) / (2 * h) for e in np.eye(4)])
+    # central differences are good to about h^2 f''' + eps f / h: 1e-6 of the largest component here
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(fd).max()))
+
+
+@pytest.mark.parametrize("theta", [(0.55, 10.6, 0.6, 11.7), (0.55, 12.0, 0.6, 10.0), (2.0, 0.05, 0.3, 100.0),
+                                   (0.3, 300.0, 1.5, 0.2)])
+def test_paretonbd_tail_gradient_per_pair(theta):
+    x = np.array([0.0, 0.0, 1.0, 5.0, 20.0, 3.0, 60.0])
+    t = np.array([0.0, 10.0, 3.0, 30.0, 35.0, 0.5, 38.0])
+    theta = np.array(theta)
+    _, g = ParetoNBDModel._log_tail(theta, x, t)
+
+    def lG(step):
+        return ParetoNBDModel._log_tail(theta * np.exp(step), x, t, 0)[0]
+
+    h = 1e-3        # five-point central differences in the log-parameters: error O(h^4) + rounding
+    fd = np.column_stack([(-lG(2 * h * e) + 8 * lG(h * e) - 8 * lG(-h * e) + lG(-2 * h * e)) / (12 * h)
+                          for e in np.eye(4)])
+    np.testing.assert_allclose(g * theta, fd, rtol=1e-8, atol=1e-9)
+
+
+def test_paretonbd_series_is_the_hypergeometric_function():
+    from clvlib.models.paretonbd import _series
+
+    w = np.array([0.0, 0.05, 0.3, 0.6, 0.9, 0.9, 0.5])
+    pm = np.array([0.55, 1.6, 3.0, 20.0, 1.6, 70.0, 0.2])
+    k = pm + np.array([0.6, 10.0, 1.6, 1.6, 0.55, 1.6, 0.3])
+    S, Sw, Spm, Sk = _series(w, pm, k, 1)
+    np.testing.assert_allclose(S, hyp2f1(pm, 1.0, k + 1.0, w), rtol=1e-13)
+    np.testing.assert_allclose(Sw, pm / (k + 1.0) * hyp2f1(pm + 1.0, 2.0, k + 2.0, w), rtol=1e-12)  # DLMF 15.5.1
+    h = 1e-6
+    np.testing.assert_allclose(Spm, (hyp2f1(pm + h, 1.0, k + 1.0, w) - hyp2f1(pm - h, 1.0, k + 1.0, w)) / (2 * h),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(Sk, (hyp2f1(pm, 1.0, k + 1.0 + h, w) - hyp2f1(pm, 1.0, k + 1.0 - h, w)) / (2 * h),
+                               rtol=1e-6, atol=1e-9)
+
+
 def test_paretonbd_finite_at_s_equal_one():
     g = ParetoNBDModel._g((0.5, 10.0, 1.0, 12.0), np.array([2.0]), np.array([30.0]), 39.0)
     g_near = ParetoNBDModel._g((0.5, 10.0, 1.0 + 1e-7, 12.0), np.array([2.0]), np.array([30.0]), 39.0)
@@ -270,14 +335,15 @@ def test_mostly_one_purchase_customers(cdnow):
     ([[1, 1.0, 2.0]], "needs a per-customer summary DataFrame"),
 ])
 def test_invalid_summaries_are_rejected(frame, message):
-    with pytest.raises(ModelError) as err:
+    expected = ParamsError if message.startswith("needs a per-customer") else DataError
+    with pytest.raises(expected) as err:
         BetaGeoModel().fit(frame)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_gammagamma_needs_positive_values():
     s = _summary([1, 2, 0], [1.0, 2.0, 0.0], [3.0, 3.0, 3.0], m=[10.0, 0.0, 0.0])
-    with pytest.raises(ModelError, match="'monetary_value' is <= 0 for 1 repeat customers"):
+    with pytest.raises(DataError, match="'monetary_value' is <= 0 for 1 repeat customers"):
         GammaGammaModel().fit(s)
 
 
@@ -311,7 +377,7 @@ def test_not_fitted(cls, cdnow):
 def test_hyperparameters_are_validated_at_fit(kwargs, message, cdnow):
     m = BetaGeoModel(**kwargs)  # __init__ stores only
     assert m.get_params()[next(iter(kwargs))] is kwargs[next(iter(kwargs))]
-    with pytest.raises(ModelError) as err:
+    with pytest.raises(ParamsError) as err:
         m.fit(cdnow)
     assert str(err.value).startswith(message)
 
@@ -335,5 +401,5 @@ def test_initial_params_are_used(cdnow, bg):
 
 
 def test_from_params_validation():
-    with pytest.raises(ModelError, match="needs positive values for exactly r, alpha, a, b"):
+    with pytest.raises(ParamsError, match="needs positive values for exactly r, alpha, a, b"):
         BetaGeoModel.from_params({"r": 1.0, "alpha": 1.0, "a": 1.0})

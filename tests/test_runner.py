@@ -156,3 +156,193 @@ def test_rerun_reproduces_the_same_numbers(published, tmp_path):
         pd.testing.assert_frame_equal(a, b, obj=f.name)
     assert (published.path / "data" / "quarantine.csv").read_bytes() == \
         (again.path / "data" / "quarantine.csv").read_bytes()
+
+
+# ------------------------------------------------------------------ whatever fails: one line, nothing left behind
+REAL_RUN_PERIOD = run_mod.run_period
+
+
+def cli_run(monkeypatch, capsys, reports: Path, nbdir: Path, *args: str) -> tuple[int, str, str]:
+    """``clvlib run ARGS`` in this process, on the notebooks of ``nbdir``, publishing into ``reports``."""
+    from clvlib import cli
+
+    monkeypatch.setattr(run_mod, "run_period",
+                        lambda period, params_path=None, **kw: REAL_RUN_PERIOD(period, params_path, reports_dir=reports,
+                                                                               notebooks_dir=nbdir, **kw))
+    code = cli.main(["run", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def small_company(tmp: Path, orders: str | None) -> Path:
+    """A one-customer company; ``orders`` is the orders CSV (None: the file is missing)."""
+    from sources_support import company, sources_file
+
+    (tmp / "customers.csv").write_text("customer_id,name,country\nC1,Acme,US\n")
+    (tmp / "reps.csv").write_text("rep_id,name,team,hire_date\nR1,Ana,EU,2020-01-01\n")
+    (tmp / "ownership.csv").write_text("customer_id,rep_id,valid_from\nC1,R1,2020-01-01\n")
+    (tmp / "fx.csv").write_text("date,currency,rate\n2026-01-01,EUR,1.1\n")
+    if orders is not None:
+        (tmp / "orders.csv").write_text(orders)
+    spec = {"orders": "orders.csv", "customers": "customers.csv", "reps": "reps.csv", "ownership": "ownership.csv",
+            "fx_rates": "fx.csv"}
+    return company(tmp, sources_file(tmp, spec)).file
+
+
+@pytest.fixture()
+def real_workbook(tmp_path):
+    """The real data-quality and sales-overview notebooks, and a trivial summary."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    for name in ("01_data_quality.ipynb", "02_sales_overview.ipynb"):
+        shutil.copy(NOTEBOOKS_DIR / name, nbdir)
+    make_nb(nbdir / "00_summary.ipynb", "1")
+    return nbdir
+
+
+@pytest.mark.parametrize("orders, period, message", [
+    (None, "2026-01", "orders.csv: file not found; check `folder` and `file` in the sources file"),
+    ("order_id,order_date,customer_id,currency,amount\n", "2026-01",
+     "orders.csv: see quarantine (0 rows read, 0 set aside)"),
+    ("order_id,order_date,customer_id,currency,amount\nA1,2026-01-05,C9,USD,10\n", "2026-01",
+     "orders.csv: see quarantine (1 rows read, 1 set aside)"),
+    ("order_id,order_date,customer_id,currency,amount,status\nA1,2026-01-05,C1,USD,10,open\n", "2026-01",
+     "none of the 1 accepted orders counts as booked (open 1); check `values.status`"),
+    ("order_id,order_date,customer_id,currency,amount\nA1,2026-01-05,C1,USD,10\n", "2025-06",
+     "no booked orders on or before 2025-06-30 in "),
+])
+def test_unusable_data_found_inside_a_notebook_exits_2_with_the_data_error(tmp_path, real_workbook, monkeypatch,
+                                                                            capsys, orders, period, message):
+    params = small_company(tmp_path, orders)
+    code, out, err = cli_run(monkeypatch, capsys, tmp_path / "r", real_workbook, "--period", period,
+                             "--params", str(params))
+    assert code == 2, err
+    assert err.startswith("clvlib: ") and err.count("\n") == 1 and message in err
+    assert "Traceback" not in err and "TypeError" not in err and "notebook" not in err
+    assert "02_sales_overview" not in out                          # stopped before the notebooks that need orders
+    if orders is not None:
+        assert "no booked orders" in err
+    assert not any((tmp_path / "r" / ".staging").iterdir())
+    assert not (tmp_path / "r" / period).exists()
+
+
+@pytest.mark.parametrize("body", ["import os\nos._exit(1)", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"])
+def test_a_dead_kernel_is_a_one_line_run_error(tmp_path, tiny, monkeypatch, capsys, body):
+    make_nb(tiny / "01_data_quality.ipynb", body)
+    code, _, err = cli_run(monkeypatch, capsys, tmp_path / "r", tiny, "--period", "2025-06")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "notebook 01_data_quality.ipynb: the kernel died while running code cell 2" in err
+    failed = tmp_path / "r" / ".failed" / "2025-06"
+    run = json.loads((failed / "run.json").read_text())
+    assert run["status"] == "failed" and "the kernel died" in run["error"]
+    assert any("Kernel died" in line for line in run["log"])        # papermill's own log line, kept, not printed
+    assert not any((tmp_path / "r" / ".staging").iterdir())
+
+
+def test_a_broken_template_is_a_one_line_run_error(tmp_path, tiny, monkeypatch, capsys):
+    from clvlib.paths import TEMPLATES_DIR
+    from clvlib.report import render
+
+    broken = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, broken)
+    page = broken / "clv" / "index.html.j2"
+    page.write_text(page.read_text() + "\n{% block oops %}{{ resources.clv.company | e }\n")
+    monkeypatch.setattr(render, "TEMPLATES_DIR", broken)
+    code, _, err = cli_run(monkeypatch, capsys, tmp_path / "r", tiny, "--period", "2025-06")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "rendering 01_data_quality.ipynb as HTML failed: TemplateSyntaxError" in err
+    run = json.loads((tmp_path / "r" / ".failed" / "2025-06" / "run.json").read_text())
+    assert "Traceback" in run["traceback"] and "TemplateSyntaxError" in run["traceback"]
+    assert not (tmp_path / "r" / "2025-06").exists()
+
+
+SLOW_NB = ("import os, pathlib, time\n"
+           "pathlib.Path(out_dir, 'kernel.pid').write_text(str(os.getpid()))\n"
+           "time.sleep(120)")
+
+
+@pytest.mark.parametrize("signame, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_stops_the_run_in_one_line_and_removes_its_staging(tmp_path, tiny, signame, code):
+    import os
+    import signal
+    import time
+
+    make_nb(tiny / "01_data_quality.ipynb", SLOW_NB)
+    reports = tmp_path / "r"
+    script = ("import functools, sys\nfrom pathlib import Path\nfrom clvlib import cli, run\n"
+              f"run.run_period = functools.partial(run.run_period, reports_dir=Path({str(reports)!r}), "
+              f"notebooks_dir=Path({str(tiny)!r}))\n"
+              "sys.exit(cli.main(['run', '--period', '2025-06']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(reports.glob(".staging/*/kernel.pid")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    kernel = int(next(reports.glob(".staging/*/kernel.pid")).read_text())
+    proc.send_signal(getattr(signal, signame))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert err.count("\n") == 1 and err.startswith(f"clvlib: interrupted by {signame} — the run of 2025-06 was "
+                                                    "stopped and its staging folder removed")
+    assert list((reports / ".staging").iterdir()) == [] and not (reports / "2025-06").exists()
+    assert not Path(f"/proc/{kernel}").exists()                   # the kernel was stopped (and reaped)
+    with pytest.raises(ProcessLookupError):
+        os.kill(kernel, 0)
+
+
+def test_staging_left_by_a_dead_run_is_removed_by_the_next(tmp_path, tiny):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    reports = tmp_path / "r"
+    try:
+        left = [reports / ".staging" / f"2025-06-{dead.pid}", reports / ".staging" / f"2024-01-{dead.pid}",
+                reports / f".old-2025-05-{dead.pid}-123"]
+        kept = reports / ".staging" / f"2025-07-{alive.pid}"
+        for d in left + [kept]:
+            (d / "data").mkdir(parents=True)
+        lines = []
+        run_mod.run_period("2025-06", DEFAULT_PARAMS, reports_dir=reports, notebooks_dir=tiny, log=lines.append)
+        assert not any(d.exists() for d in left) and kept.exists()
+        assert sum(f"left by run {dead.pid}, which did not finish" in line for line in lines) == 3
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_a_second_run_of_the_same_period_exits_75_naming_the_first(tmp_path, tiny, monkeypatch, capsys):
+    import os
+
+    reports = tmp_path / "r"
+    with run_mod.period_lock(reports, "2025-06") as lock:
+        assert lock == reports / ".locks" / "2025-06.lock" and lock.read_text().strip() == str(os.getpid())
+        code, _, err = cli_run(monkeypatch, capsys, reports, tiny, "--period", "2025-06")
+        assert code == 75 and err.count("\n") == 1
+        assert f"another run of 2025-06 is in progress (pid {os.getpid()}, lock {lock}); wait for it" in err
+        code, _, err = cli_run(monkeypatch, capsys, reports, tiny, "--period", "2025-06", "--wait", "0.5")
+        assert code == 75 and "after waiting 0.5 s" in err
+        # another month is not blocked
+        REAL_RUN_PERIOD("2025-07", DEFAULT_PARAMS, reports_dir=reports, notebooks_dir=tiny, log=lambda *_: None)
+    assert not (reports / "2025-06").exists() and (reports / "2025-07" / "index.html").exists()
+
+
+def test_a_second_run_can_wait_for_the_first(tmp_path, tiny):
+    import threading
+
+    reports = tmp_path / "r"
+    held, release = threading.Event(), threading.Event()
+
+    def first():
+        with run_mod.period_lock(reports, "2025-06"):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=first)
+    t.start()
+    held.wait(10)
+    lines = []
+    threading.Timer(1.0, release.set).start()
+    res = run_mod.run_period("2025-06", DEFAULT_PARAMS, reports_dir=reports, notebooks_dir=tiny, log=lines.append,
+                             wait=60)
+    t.join()
+    assert (res.path / "index.html").exists()
+    assert any(line.startswith("waiting up to 60 s for the run of 2025-06 by pid") for line in lines)

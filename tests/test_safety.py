@@ -55,7 +55,7 @@ def test_xlsx_output_keeps_text_as_text(tmp_path):
     names = [r[0].value for r in ws.iter_rows(min_row=2)]
     assert names[:len(EVIL)] == ["'" + v.replace("\r", "\n") for v in EVIL]     # openpyxl reads CR as LF
     assert names[len(EVIL)] == SCRIPT
-    assert names[-1] == "bell\ufffdhere"
+    assert names[-1] == "bell⟨U+0007⟩here"                       # a control character, shown
     assert all(r[1].value == -2 for r in ws.iter_rows(min_row=2))
 
 
@@ -120,3 +120,67 @@ def test_data_quality_outputs_account_for_every_row_and_neutralise_formulas(dq_r
     assert q.loc[2, "value"] == "'" + HYPERLINK + " 2"
     for col in q.columns:
         assert not q[col].str.startswith(("=", "+", "@")).any(), col
+
+
+# ------------------------------------------------------------------ text that cannot lie about itself
+RLO = "Acme\u202eLTD 1,200"          # shows as "Acme002,1 DTL" without the marker
+HIDDEN = {"\u202a": "U+202A", "\u202e": "U+202E", "\u2066": "U+2066", "\u2069": "U+2069", "\u200b": "U+200B",
+          "\u200f": "U+200F", "\ufeff": "U+FEFF", "\u2060": "U+2060", "\u2064": "U+2064", "\u061c": "U+061C",
+          "\u00ad": "U+00AD", "\U000e0041": "U+E0041", "\x1b": "U+001B", "\x07": "U+0007"}
+
+
+def test_hidden_characters_become_visible_markers():
+    from clvlib.safety import terminal_text, visible_text
+
+    for ch, code in HIDDEN.items():
+        assert visible_text(f"a{ch}b") == f"a⟨{code}⟩b", code
+        assert terminal_text(f"a{ch}b") == f"a⟨{code}⟩b", code
+    assert visible_text("tab\there\nnext\r") == "tab\there\nnext\r"             # whitespace in a cell stays
+    assert terminal_text("one\ntwo\tthree\r\u2028\x85") == "one⟨U+000A⟩two⟨U+0009⟩three⟨U+000D⟩⟨U+2028⟩⟨U+0085⟩"
+    for plain in ("北京贸易有限公司", "Müller GmbH", "שלום", "شركة", "😀", ""):
+        assert visible_text(plain) == plain and terminal_text(plain) == plain
+    assert visible_text(12) == 12 and visible_text(None) is None and terminal_text(12) == "12"
+
+
+def test_html_tables_sentences_and_cards_show_hidden_characters():
+    from clvlib.report.i18n import Fmt, Translator
+    from clvlib.report.tables import escape, kpi_cards, sentence, table_html
+
+    t, fmt = Translator("en"), Fmt("en", "USD")
+    df = pd.DataFrame({"customer_name": [RLO, "Ac\u200bme", SCRIPT]})
+    html = table_html(df, {"customer_name": "text"}, t=t, fmt=fmt, caption="top \u2066x\u2069")
+    html += sentence("<p>{name} bought</p>", name=RLO) + kpi_cards([(RLO, "1\u202e2", "\ufeffnote")])
+    for ch in HIDDEN:
+        assert ch not in html
+    assert html.count("Acme⟨U+202E⟩LTD 1,200") == 3 and "Ac⟨U+200B⟩me" in html
+    assert "top ⟨U+2066⟩x⟨U+2069⟩" in html and "1⟨U+202E⟩2" in html and "⟨U+FEFF⟩note" in html
+    assert "&lt;script&gt;" in html and SCRIPT not in html
+    assert escape("<b>\u202e</b>") == "&lt;b&gt;⟨U+202E⟩&lt;/b&gt;"
+
+
+def test_the_page_header_and_the_periods_index_show_hidden_characters(tmp_path):
+    from clvlib.params import load
+    from clvlib.paths import DEFAULT_PARAMS
+    from clvlib.report.render import render_html
+    from clvlib.run import write_periods_index
+
+    nb = new_notebook(cells=[new_code_cell("1")])
+    page = render_html(nb, lang="en", title="Summary", company=RLO, period_label="October \u202e2026",
+                       nav=[{"href": "index.html", "label": "Sum\u200bmary", "current": True}], footer="\u2066f")
+    assert "\u202e" not in page and "\u200b" not in page and "\u2066" not in page
+    assert "Acme⟨U+202E⟩LTD 1,200" in page and "Sum⟨U+200B⟩mary" in page and "October ⟨U+202E⟩2026" in page
+    params = load(DEFAULT_PARAMS, overrides={"company": RLO})
+    index = write_periods_index(tmp_path, params).read_text(encoding="utf-8")
+    assert "\u202e" not in index and "Acme⟨U+202E⟩LTD 1,200" in index
+
+
+def test_csv_and_xlsx_show_hidden_characters(tmp_path):
+    names = [RLO, "Ac\u200bme", "\u202e=1+1", "x\u061c\u00ady"]
+    df = pd.DataFrame({"name": pd.Series(names, dtype="string"), "mixed": pd.Series(names, dtype=object),
+                       "amount": [1.5] * 4})
+    want = ["Acme⟨U+202E⟩LTD 1,200", "Ac⟨U+200B⟩me", "⟨U+202E⟩=1+1", "x⟨U+061C⟩⟨U+00AD⟩y"]
+    back = pd.read_csv(safe_csv(df, tmp_path / "x.csv"), dtype=str)
+    assert back["name"].tolist() == want and back["mixed"].tolist() == want
+    ws = openpyxl.load_workbook(safe_xlsx({"s": df}, tmp_path / "x.xlsx")).active
+    assert [r[0].value for r in ws.iter_rows(min_row=2)] == want
+    assert [r[1].value for r in ws.iter_rows(min_row=2)] == want

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.errors import ClvError, ModelError
+from clvlib.errors import ClvError, DataError, ModelError, ParamsError
 from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clvlib.rfm import rfm_summary
 from clvlib.value import DAYS_PER_MONTH, clv_interval, customer_lifetime_value, simple_clv
@@ -74,7 +74,7 @@ def test_clv_with_paretonbd(cdnow, models):
 ])
 def test_clv_argument_checks(cdnow, models, kwargs, message):
     bg, _, gg = models
-    with pytest.raises(ModelError, match=message):
+    with pytest.raises(ParamsError, match=message):
         customer_lifetime_value(bg, gg, cdnow, **kwargs)
 
 
@@ -105,7 +105,7 @@ def test_time_unit_comes_from_the_summary(cdnow_log, cdnow, models):
 
 def test_clv_needs_fitted_models(cdnow, models):
     bg, _, gg = models
-    with pytest.raises(ModelError, match="spend_model must be a fitted GammaGammaModel"):
+    with pytest.raises(ParamsError, match="spend_model must be a fitted GammaGammaModel"):
         customer_lifetime_value(bg, bg, cdnow)
     with pytest.raises(ModelError, match="call fit first"):
         customer_lifetime_value(BetaGeoModel(), gg, cdnow)
@@ -226,7 +226,7 @@ def test_interval_with_shared_customers(cdnow, models):
 ])
 def test_interval_argument_checks(cdnow, models, kwargs, message):
     bg, _, gg = models
-    with pytest.raises(ModelError, match=message):
+    with pytest.raises(ParamsError, match=message):
         clv_interval(bg, gg, cdnow, **kwargs)
 
 
@@ -261,5 +261,5 @@ def test_simple_clv_estimates_the_lifespan_from_churn():
     assert capped["lifespan_years"].eq(1.0).all()
     with pytest.raises(ModelError, match="no customer is 1 years old"):
         simple_clv(s.assign(T=[30.0, 30.0, 30.0, 20.0], recency=[20.0, 10.0, 0.0, 2.0]))
-    with pytest.raises(ModelError, match="no column\\(s\\) 'total_value'"):
+    with pytest.raises(DataError, match="no column\\(s\\) 'total_value'"):
         simple_clv(s.drop(columns="total_value"))

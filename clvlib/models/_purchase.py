@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.errors import ModelError
+from clvlib.errors import ModelError, ParamsError
 from clvlib.models.base import BaseModel, single_threaded_blas, summary_arrays, unique_rows, warm_start
 
 #: Above this many customers the fit first runs on a systematic subsample to get a good start.
@@ -25,12 +25,12 @@ def _as_horizon(t, n, owner):
     arr = np.asarray(t, dtype=float)
     if arr.ndim == 0:
         if not np.isfinite(arr) or arr < 0:
-            raise ModelError(f"{owner}: t must be a finite number >= 0; got {t!r}")
+            raise ParamsError(f"{owner}: t must be a finite number >= 0; got {t!r}")
         return float(arr)
     if arr.shape != (n,):
-        raise ModelError(f"{owner}: t must be a number or one value per customer ({n}); got shape {arr.shape}")
+        raise ParamsError(f"{owner}: t must be a number or one value per customer ({n}); got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or (arr < 0).any():
-        raise ModelError(f"{owner}: t must be finite and >= 0")
+        raise ParamsError(f"{owner}: t must be finite and >= 0")
     return arr
 
 
@@ -145,7 +145,7 @@ class PurchaseModel(BaseModel):
         self._check_fitted()
         t = np.asarray(t, dtype=float)
         if not np.all(np.isfinite(t)) or (t < 0).any():
-            raise ModelError(f"{type(self).__name__}.expected_purchases: t must be finite and >= 0")
+            raise ParamsError(f"{type(self).__name__}.expected_purchases: t must be finite and >= 0")
         zero = np.zeros_like(t)
         with np.errstate(all="ignore"):
             out = self._g(self._p, zero, zero, t)

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from clvlib.errors import ClvWarning, ModelError, NotFittedError
+from clvlib.errors import ClvWarning, DataError, ModelError, NotFittedError, ParamsError
 
 __all__ = ["BaseModel", "Real", "Integral", "Options", "ParamDict", "Boolean"]
 
@@ -132,55 +132,55 @@ def _example(index, mask, values=None) -> str:
 def summary_arrays(summary, owner: str, *, columns=("frequency", "recency", "T"), monetary=False):
     """Check a per-customer summary and return its columns as float64 arrays (and the index).
 
-    Raises ModelError with one line naming the column, the number of offending customers and one
-    example.
+    Raises DataError with one line naming the column, the number of offending customers and one
+    example (ParamsError when ``summary`` is not a DataFrame).
     """
     if not isinstance(summary, pd.DataFrame):
-        raise ModelError(f"{owner} needs a per-customer summary DataFrame (see clvlib.rfm_summary); "
-                         f"got {type(summary).__name__}")
+        raise ParamsError(f"{owner} needs a per-customer summary DataFrame (see clvlib.rfm_summary); "
+                          f"got {type(summary).__name__}")
     cols = list(columns) + (["monetary_value"] if monetary else [])
     missing = [c for c in cols if c not in summary.columns]
     if missing:
-        raise ModelError(f"{owner}: the summary has no column(s) {', '.join(repr(c) for c in missing)} "
-                         f"(columns: {', '.join(map(str, summary.columns[:20]))})")
+        raise DataError(f"{owner}: the summary has no column(s) {', '.join(repr(c) for c in missing)} "
+                        f"(columns: {', '.join(map(str, summary.columns[:20]))})")
     if len(summary) == 0:
-        raise ModelError(f"{owner}: the summary has no customers")
+        raise DataError(f"{owner}: the summary has no customers")
     idx = summary.index
     out = {}
     for c in cols:
         col = summary[c]
         if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-            raise ModelError(f"{owner}: column '{c}' must be numeric; got dtype {col.dtype}")
+            raise DataError(f"{owner}: column '{c}' must be numeric; got dtype {col.dtype}")
         v = col.to_numpy()
         if v.dtype != np.float64:
             v = col.to_numpy(dtype=np.float64, na_value=np.nan)
         if not np.isfinite(v).all():
             bad = ~np.isfinite(v)
-            raise ModelError(f"{owner}: column '{c}' has {int(bad.sum())} missing or infinite values "
-                             f"(e.g. {_example(idx, bad)})")
+            raise DataError(f"{owner}: column '{c}' has {int(bad.sum())} missing or infinite values "
+                            f"(e.g. {_example(idx, bad)})")
         if (v < 0).any():
             neg = v < 0
-            raise ModelError(f"{owner}: column '{c}' has {int(neg.sum())} negative values "
-                             f"(e.g. {_example(idx, neg, v)})")
+            raise DataError(f"{owner}: column '{c}' has {int(neg.sum())} negative values "
+                            f"(e.g. {_example(idx, neg, v)})")
         out[c] = v
     if "frequency" in out:
         x = out["frequency"]
         if (x != np.floor(x)).any():
             frac = x != np.floor(x)
-            raise ModelError(f"{owner}: column 'frequency' has {int(frac.sum())} non-integer values "
-                             f"(e.g. {_example(idx, frac, x)}); it counts repeat purchase occasions")
+            raise DataError(f"{owner}: column 'frequency' has {int(frac.sum())} non-integer values "
+                            f"(e.g. {_example(idx, frac, x)}); it counts repeat purchase occasions")
     if "recency" in out and "T" in out:
         x, tx, T = out.get("frequency"), out["recency"], out["T"]
         if (tx > T).any():
             over = tx > T
             pos = int(np.flatnonzero(over)[0])
-            raise ModelError(f"{owner}: column 'recency' exceeds 'T' for {int(over.sum())} customers "
-                             f"(e.g. customer {_plain(idx[pos])!r}: recency {tx[pos]:g} > T {T[pos]:g})")
+            raise DataError(f"{owner}: column 'recency' exceeds 'T' for {int(over.sum())} customers "
+                            f"(e.g. customer {_plain(idx[pos])!r}: recency {tx[pos]:g} > T {T[pos]:g})")
         if x is not None:
             odd = (x == 0) & (tx != 0)
             if odd.any():
-                raise ModelError(f"{owner}: column 'recency' is not 0 for {int(odd.sum())} customers with "
-                                 f"frequency 0 (e.g. {_example(idx, odd, tx)})")
+                raise DataError(f"{owner}: column 'recency' is not 0 for {int(odd.sum())} customers with "
+                                f"frequency 0 (e.g. {_example(idx, odd, tx)})")
     return out, idx
 
 
@@ -243,7 +243,7 @@ class BaseModel:
         valid = self._get_param_names()
         for k, v in params.items():
             if k not in valid:
-                raise ValueError(f"Invalid parameter {k!r} for {type(self).__name__}; valid: {', '.join(valid)}")
+                raise ParamsError(f"Invalid parameter {k!r} for {type(self).__name__}; valid: {', '.join(valid)}")
             setattr(self, k, v)
         return self
 
@@ -261,8 +261,8 @@ class BaseModel:
         for name, constraint in self._parameter_constraints.items():
             value = getattr(self, name)
             if not constraint.is_satisfied_by(value):
-                raise ModelError(f"The '{name}' parameter of {type(self).__name__} must be {constraint}. "
-                                 f"Got {value!r} instead.")
+                raise ParamsError(f"The '{name}' parameter of {type(self).__name__} must be {constraint}. "
+                                  f"Got {value!r} instead.")
 
     # -- fitted state
     def _check_fitted(self):
@@ -284,13 +284,13 @@ class BaseModel:
         model = cls(**hyperparameters)
         names = cls._param_names
         if set(params) != set(names) or not all(Real(0, None, "neither").is_satisfied_by(params[k]) for k in names):
-            raise ModelError(f"{cls.__name__}.from_params needs positive values for exactly {', '.join(names)}; "
-                             f"got {params!r}")
+            raise ParamsError(f"{cls.__name__}.from_params needs positive values for exactly {', '.join(names)}; "
+                              f"got {params!r}")
         model.params_ = {k: float(params[k]) for k in names}
         if covariance is not None:
             cov = np.asarray(covariance, dtype=float)
             if cov.shape != (len(names), len(names)):
-                raise ModelError(f"covariance must be a {len(names)}x{len(names)} matrix")
+                raise ParamsError(f"covariance must be a {len(names)}x{len(names)} matrix")
             theta = np.array([model.params_[k] for k in names])
             model.covariance_ = pd.DataFrame(cov, index=list(names), columns=list(names))
             model._cov_log = cov / np.outer(theta, theta)

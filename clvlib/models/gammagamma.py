@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma
 
-from clvlib.errors import ClvWarning, ModelError
+from clvlib.errors import ClvWarning, DataError, ModelError
 from clvlib.models.base import (_plain, BaseModel, single_threaded_blas,
                                 summary_arrays, warm_start)
 
@@ -85,9 +85,9 @@ class GammaGammaModel(BaseModel):
         bad = (x > 0) & (m <= 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise ModelError(f"{name}: column 'monetary_value' is <= 0 for {int(bad.sum())} repeat customers "
-                             f"(e.g. customer {_plain(idx[pos])!r}: {float(m[pos])!r}); the Gamma-Gamma model needs positive "
-                             f"average values")
+            raise DataError(f"{name}: column 'monetary_value' is <= 0 for {int(bad.sum())} repeat customers "
+                            f"(e.g. customer {_plain(idx[pos])!r}: {float(m[pos])!r}); the Gamma-Gamma model needs positive "
+                            f"average values")
         return x, m, idx
 
     @staticmethod

@@ -6,8 +6,6 @@ escaped: names are data, never markup.
 """
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 
@@ -47,8 +45,10 @@ class Page:
 
     def bullets(self, items, title: str | None = None):
         """A list of plain-text items (escaped), with an optional heading line."""
-        head = f"<p><b>{html.escape(title)}</b></p>" if title else ""
-        self.show(head + "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in items) + "</ul>")
+        from clvlib.report.tables import escape
+
+        head = f"<p><b>{escape(title)}</b></p>" if title else ""
+        self.show(head + "<ul>" + "".join(f"<li>{escape(str(i))}</li>" for i in items) + "</ul>")
 
     def cards(self, cards: list[tuple[str, str, str | None]]):
         """Headline figures: [(label, value, note)] as a row of cards."""

@@ -2,6 +2,8 @@
 
 Code, prompts, the parameters cells and the other language's narrative are removed; warnings printed
 to stderr are not shown to managers (they stay in the executed notebook, which is the run's log).
+The page's own texts (company, period, navigation, footer, title) show hidden characters as markers
+(``clvlib.safety.visible_text``) before the template escapes them.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from clvlib.paths import TEMPLATES_DIR
+from clvlib.safety import visible_text
 
 CSS = (Path(__file__).parent / "style.css").read_text(encoding="utf-8")
 LANG_TAGS = ("lang-en", "lang-zh")
@@ -43,9 +46,10 @@ def render_html(nb: nbformat.NotebookNode, *, lang: str, title: str, company: st
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             anchor_link_text="", language_code=lang)
     page = prepare(nb, lang)
-    page.metadata["title"] = title
-    resources = {"clv": {"css": CSS, "company": company, "period_label": period_label, "nav": nav,
-                         "footer": footer}}
+    page.metadata["title"] = visible_text(title)
+    nav = [{**item, "label": visible_text(item["label"])} for item in nav]
+    resources = {"clv": {"css": CSS, "company": visible_text(company), "period_label": visible_text(period_label),
+                         "nav": nav, "footer": visible_text(footer)}}
     body, _ = exporter.from_notebook_node(page, resources=resources)
     return strip_css_comments(body)
 

@@ -1,13 +1,22 @@
-"""Readable tables and sentences for the reports: formatted, translated, escaped.
+r"""Readable tables and sentences for the reports: formatted, translated, escaped.
 
-Names are data, never markup: every value placed in a table or sentence goes through
-``html.escape``, so a customer called ``<script>alert(1)</script>`` shows as that text.
+Names are data, never markup: every value placed in a table or sentence goes through ``escape``,
+so a customer called ``<script>alert(1)</script>`` shows as that text, and one whose name hides a
+right-to-left override (``"Acme\u202eLTD"``) shows as ``Acme⟨U+202E⟩LTD`` instead of reading backwards
+(``clvlib.safety.visible_text``).
 """
 from __future__ import annotations
 
 import html
 
 import pandas as pd
+
+from clvlib.safety import visible_text
+
+
+def escape(value) -> str:
+    """``str(value)`` as HTML text: hidden characters shown as markers, then ``<&>"'`` escaped."""
+    return html.escape(visible_text(str(value)))
 
 KINDS = ("money", "money_cents", "pct", "pct2", "pct_signed", "num", "num1", "num3", "date", "month", "text", "plain")
 TEXT_KINDS = ("text", "date", "month", "plain")
@@ -46,29 +55,29 @@ def table_html(df: pd.DataFrame, columns: dict[str, str], *, t, fmt, max_rows: i
     body = df[cols] if max_rows is None else df[cols].head(max_rows)
     head = "".join(
         f'<th class="{"num" if columns[c] not in TEXT_KINDS else "txt"}">'
-        f'{html.escape(t("col." + c) if t.has("col." + c) else c)}</th>' for c in cols)
+        f'{escape(t("col." + c) if t.has("col." + c) else c)}</th>' for c in cols)
     rows = []
     for rec in body.itertuples(index=False):
         tds = []
         for c, v in zip(cols, rec):
             kind = columns[c]
             cls = ("num" if kind not in TEXT_KINDS else "txt") + (" nowrap" if kind in ("date", "month") else "")
-            tds.append(f'<td class="{cls}">{html.escape(_cell(v, kind, fmt))}</td>')
+            tds.append(f'<td class="{cls}">{escape(_cell(v, kind, fmt))}</td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def sentence(text: str, **values) -> str:
     """Fill a trusted template (from the translation catalogue) with escaped values."""
-    return text.format(**{k: html.escape(str(v)) for k, v in values.items()})
+    return text.format(**{k: escape(v) for k, v in values.items()})
 
 
 def kpi_cards(cards: list[tuple[str, str, str | None]]) -> str:
     """Headline figures: [(label, value, note)] as a row of cards."""
     out = []
     for label, value, note in cards:
-        n = f'<div class="note">{html.escape(note)}</div>' if note else ""
-        out.append(f'<div class="card"><div class="label">{html.escape(label)}</div>'
-                   f'<div class="value">{html.escape(value)}</div>{n}</div>')
+        n = f'<div class="note">{escape(note)}</div>' if note else ""
+        out.append(f'<div class="card"><div class="label">{escape(label)}</div>'
+                   f'<div class="value">{escape(value)}</div>{n}</div>')
     return '<div class="clv-cards">' + "".join(out) + "</div>"
