@@ -153,6 +153,8 @@ class PilotSettings(Settings):
 class ReportSettings(Settings):
     top_n: int = Field(15, ge=3, le=100, description="Rows in 'top' tables")
     months_shown: int = Field(24, ge=3, le=120, description="Months of history in trend charts")
+    parallel_notebooks: int = Field(2, ge=1, le=16, description="Notebooks executed at once by a run (the stages "
+                                                                 "are computed first, so the notebooks only read them)")
 
 
 class CompanySettings(Settings):

@@ -491,22 +491,16 @@ def _build(nbs, staging: Path, params, params_path: Path, period: str, as_of, st
                   "out_dir": str(staging)}
     run = {"period": period, "as_of": str(as_of.date()), "status": "running", "started": started.isoformat(),
            "params_file": str(params_path), "params": params, "params_sha256": params.fingerprint(),
-           "versions": _versions(), "timings": {}, "inputs": {}}
+           "versions": _versions(), "stages": {}, "timings": {}, "inputs": {}}
     from clvlib.report.i18n import Fmt, Translator
 
     t, fmt = Translator(params["language"]), Fmt(params["language"], params["reporting_currency"])
     kept = _KeptLog()
-    intake = staging / "data" / "intake.json"
     try:
+        _build_stages(staging, params_path, period, as_of, run, log)
         with _papermill_log(kept):
-            for i, nb in enumerate(nbs, 1):
-                s0 = time.perf_counter()
-                log(f"[{i}/{len(nbs)}] {nb.stem} ...")
-                _execute(nb, staging / "notebooks" / nb.name, parameters, notebooks_dir, stop)
-                run["timings"][nb.stem] = {"execute_s": round(time.perf_counter() - s0, 2)}
-                if intake.exists() and not run["inputs"]:
-                    run["inputs"] = json.loads(intake.read_text())["counts"]
-                    check_intake(staging / "data", as_of)        # before any notebook that needs orders
+            _execute_all(nbs, staging, parameters, notebooks_dir, stop, params["report"]["parallel_notebooks"],
+                         run, log)
         _render_all(nbs, staging, params, t, fmt, period, as_of, run)
         run["status"] = "ok"
         return run
@@ -519,6 +513,58 @@ def _build(nbs, staging: Path, params, params_path: Path, period: str, as_of, st
         raise err from e
     finally:
         run["log"] = kept.lines
+
+
+def _build_stages(staging: Path, params_path: Path, period: str, as_of, run: dict, log) -> None:
+    """Compute every stage once, here, before the notebooks (which then only read ``data/``); the intake
+    is checked before anything that needs orders (``check_intake``)."""
+    from clvlib import stages
+    from clvlib.workbook import Workbook
+
+    wb = Workbook(period, str(as_of.date()), params_path, staging, charts=False)
+    names = stages.order()
+    log(f"stages: {', '.join(names)} ...")
+    for name in names:
+        s0 = time.perf_counter()
+        wb.stage(name)
+        run["stages"][name] = {"seconds": round(time.perf_counter() - s0, 2), "files": list(stages.get(name).files)}
+        if name == "intake":
+            run["inputs"] = json.loads((staging / "data" / "intake.json").read_text())["counts"]
+            check_intake(staging / "data", as_of)
+
+
+def _execute_all(nbs, staging: Path, parameters: dict, cwd: Path, stop: _Stop, workers: int, run: dict, log):
+    """Execute the notebooks, ``workers`` at a time (each in its own kernel); the first failure, in the
+    notebooks' order, is raised once every started notebook has finished."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i_nb):
+        i, nb = i_nb
+        s0 = time.perf_counter()
+        log(f"[{i}/{len(nbs)}] {nb.stem} ...")
+        _execute(nb, staging / "notebooks" / nb.name, parameters, cwd, stop)
+        run["timings"][nb.stem] = {"execute_s": round(time.perf_counter() - s0, 2)}
+
+    if workers <= 1 or len(nbs) == 1:
+        for item in enumerate(nbs, 1):
+            one(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
+        futures = [pool.submit(one, item) for item in enumerate(nbs, 1)]
+        try:
+            while not all(f.done() for f in futures):
+                time.sleep(0.1)
+        except Interrupted:
+            with stop.deferred():
+                for f in futures:
+                    f.cancel()
+                deadline = time.monotonic() + 10
+                while not all(f.done() for f in futures) and time.monotonic() < deadline:
+                    _kill_kernels()
+                    time.sleep(0.2)
+            raise
+    for f in futures:
+        f.result()
 
 
 def _keep_failed(e: ClvError, staging: Path, reports_dir: Path, period: str, t0: float):

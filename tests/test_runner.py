@@ -139,6 +139,9 @@ def test_real_run_publishes_every_section(published):
     assert run["status"] == "ok" and run["period"] == PERIOD and run["as_of"] == "2026-10-31"
     assert run["versions"]["pandas"] and run["params"]["reporting_currency"] == "USD"
     assert set(run["timings"]) == {nb.stem for nb in run_mod.notebooks(NOTEBOOKS_DIR)}
+    from clvlib import stages
+
+    assert list(run["stages"]) == stages.order()          # every stage computed once, before the notebooks
     for table, c in run["inputs"].items():
         assert c["rows_read"] == c["rows_accepted"] + c["rows_quarantined"], table
         for f in c["files"]:

@@ -45,3 +45,11 @@ def monthly_totals(payouts: pd.DataFrame) -> pd.DataFrame:
     """Each plan's total pay per month: ``month, plan, amount``."""
     g = payouts.groupby(["month", "plan"], as_index=False)["amount_cents"].sum()
     return g.assign(amount=g["amount_cents"] / 100).drop(columns="amount_cents")
+
+
+def plan_catalogue(plans: dict, lang: str) -> pd.DataFrame:
+    """``plan, title, description`` of every plan (``Pay.plans``), in the report's language."""
+    rows = [{"plan": name, "title": meta["title"].get(lang) or meta["title"]["en"],
+             "description": (meta.get("description") or {}).get(lang) or (meta.get("description") or {}).get("en", "")}
+            for name, meta in sorted(plans.items())]
+    return pd.DataFrame(rows, columns=["plan", "title", "description"])
