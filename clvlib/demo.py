@@ -148,24 +148,24 @@ def _resolve_pilot(pilot, start: pd.Timestamp, end: pd.Timestamp) -> dict | None
         return None
     unknown = set(pilot) - {"team", "switch", "effect"}
     if unknown:
-        raise ClvError(f"demo-data: the pilot has unknown key(s) {', '.join(sorted(unknown))} "
+        raise ParamsError(f"demo-data: the pilot has unknown key(s) {', '.join(sorted(unknown))} "
                        "(it takes team, switch, effect)")
     team = pilot.get("team")
     if team not in TEAMS:
-        raise ClvError(f"demo-data: the pilot team must be one of {', '.join(TEAMS)}; got {team!r}")
+        raise ParamsError(f"demo-data: the pilot team must be one of {', '.join(TEAMS)}; got {team!r}")
     effect = pilot.get("effect", DEMO_PILOT["effect"])
     if isinstance(effect, bool) or not isinstance(effect, (int, float)) or not 0 <= effect < 1:
-        raise ClvError(f"demo-data: the pilot effect must be a number in [0, 1) (the share of drop-out "
+        raise ParamsError(f"demo-data: the pilot effect must be a number in [0, 1) (the share of drop-out "
                        f"it removes); got {effect!r}")
     switch = pilot.get("switch")
     if switch is None:
         month = end.to_period("M") - (PILOT_MONTHS - 1)
     else:
         if not re.fullmatch(r"\d{4}-\d{2}", str(switch)) or not 1 <= int(str(switch)[5:]) <= 12:
-            raise ClvError(f"demo-data: the pilot switch must be a month YYYY-MM; got {switch!r}")
+            raise ParamsError(f"demo-data: the pilot switch must be a month YYYY-MM; got {switch!r}")
         month = pd.Period(str(switch), freq="M")
         if not start.to_period("M") < month <= end.to_period("M"):
-            raise ClvError(f"demo-data: the pilot switch {month} must be after the first month "
+            raise ParamsError(f"demo-data: the pilot switch {month} must be after the first month "
                            f"({start.to_period('M')}) and not after the last ({end.to_period('M')})")
     return {"team": team, "switch": str(month), "effect": float(effect), "switch_date": month.to_timestamp()}
 

@@ -82,7 +82,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from clvlib.errors import DataError, ModelError
+from clvlib.errors import DataError, ModelError, ParamsError
 from clvlib.models._purchase import PurchaseModel
 from clvlib.models.base import Real, single_threaded_blas, summary_arrays, unique_rows
 from clvlib.models.bgnbd import BetaGeoModel
@@ -123,17 +123,17 @@ DEFINITIONS = {
 # ------------------------------------------------------------------ checks
 def _check_int(name, v, low, owner):
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-        raise ModelError(f"{owner}: {name} must be an int >= {low}; got {v!r}")
+        raise ParamsError(f"{owner}: {name} must be an int >= {low}; got {v!r}")
 
 
 def _check_level(level, owner):
     if not Real(0, 1, "neither").is_satisfied_by(level):
-        raise ModelError(f"{owner}: level must be a float in (0, 1); got {level!r}")
+        raise ParamsError(f"{owner}: level must be a float in (0, 1); got {level!r}")
 
 
 def _check_kind(kind, owner):
     if kind not in KINDS:
-        raise ModelError(f"{owner}: kind must be one of {', '.join(map(repr, KINDS))}; got {kind!r}")
+        raise ParamsError(f"{owner}: kind must be one of {', '.join(map(repr, KINDS))}; got {kind!r}")
 
 
 def _quantiles(level):
@@ -491,24 +491,24 @@ class CustomerSimulation:
 def _validate_simulation_inputs(purchase_model, spend_model, summary, horizon, n_sims, random_state,
                                 monthly_discount_rate, time_unit, days_per_month, owner):
     if not isinstance(purchase_model, PurchaseModel):
-        raise ModelError(f"{owner}: purchase_model must be a fitted BetaGeoModel or ParetoNBDModel; "
+        raise ParamsError(f"{owner}: purchase_model must be a fitted BetaGeoModel or ParetoNBDModel; "
                          f"got {type(purchase_model).__name__}")
     if not isinstance(spend_model, GammaGammaModel):
-        raise ModelError(f"{owner}: spend_model must be a fitted GammaGammaModel; got {type(spend_model).__name__}")
+        raise ParamsError(f"{owner}: spend_model must be a fitted GammaGammaModel; got {type(spend_model).__name__}")
     purchase_model._check_fitted()
     spend_model._check_fitted()
     _check_int("horizon", horizon, 1, owner)
     _check_int("n_sims", n_sims, 2, owner)
     _check_int("random_state", random_state, 0, owner)
     if not Real(0, None, "left").is_satisfied_by(monthly_discount_rate):
-        raise ModelError(f"{owner}: monthly_discount_rate must be a float >= 0; got {monthly_discount_rate!r}")
+        raise ParamsError(f"{owner}: monthly_discount_rate must be a float >= 0; got {monthly_discount_rate!r}")
     if time_unit not in DAYS_PER_UNIT:
-        raise ModelError(f"{owner}: time_unit must be one of {', '.join(map(repr, DAYS_PER_UNIT))}; got {time_unit!r}")
+        raise ParamsError(f"{owner}: time_unit must be one of {', '.join(map(repr, DAYS_PER_UNIT))}; got {time_unit!r}")
     if not Real(0, None, "neither").is_satisfied_by(days_per_month):
-        raise ModelError(f"{owner}: days_per_month must be a float > 0; got {days_per_month!r}")
+        raise ParamsError(f"{owner}: days_per_month must be a float > 0; got {days_per_month!r}")
     unit = getattr(summary, "attrs", {}).get("time_unit") if isinstance(summary, pd.DataFrame) else None
     if unit is not None and unit != time_unit:
-        raise ModelError(f"{owner}: the summary is in time unit {unit!r} but time_unit={time_unit!r}")
+        raise ParamsError(f"{owner}: the summary is in time unit {unit!r} but time_unit={time_unit!r}")
 
 
 def _fixed_values(fixed_value, idx, x, m, owner):
@@ -517,20 +517,20 @@ def _fixed_values(fixed_value, idx, x, m, owner):
     fval = np.zeros(len(idx))
     if fixed_value is not None:
         if not isinstance(fixed_value, pd.Series):
-            raise ModelError(f"{owner}: fixed_value must be a Series customer -> margin per purchase; "
+            raise ParamsError(f"{owner}: fixed_value must be a Series customer -> margin per purchase; "
                              f"got {type(fixed_value).__name__}")
         fv = fixed_value.dropna()
         if not np.isfinite(fv.to_numpy(dtype=float)).all():
-            raise ModelError(f"{owner}: fixed_value has infinite values")
+            raise ParamsError(f"{owner}: fixed_value has infinite values")
         pos = idx.get_indexer(fv.index)
         if (pos < 0).any():
-            raise ModelError(f"{owner}: fixed_value names {int((pos < 0).sum())} customers not in the summary "
+            raise ParamsError(f"{owner}: fixed_value names {int((pos < 0).sum())} customers not in the summary "
                              f"(e.g. {fv.index[pos < 0][0]!r})")
         fixed[pos] = True
         fval[pos] = fv.to_numpy(dtype=float)
     bad = (x > 0) & (m <= 0) & ~fixed
     if bad.any():
-        raise ModelError(f"{owner}: {int(bad.sum())} repeat customers have monetary_value <= 0 (e.g. "
+        raise DataError(f"{owner}: {int(bad.sum())} repeat customers have monetary_value <= 0 (e.g. "
                          f"{idx[np.flatnonzero(bad)[0]]!r}); the Gamma-Gamma model cannot describe them: give "
                          f"their margin per purchase in fixed_value")
     return fixed, fval
@@ -654,7 +654,7 @@ def _book_codes(groups, idx, owner):
     if groups is None:
         return np.full(len(idx), -1), pd.Index([])
     if not isinstance(groups, pd.Series):
-        raise ModelError(f"{owner}: groups must be a Series customer -> book (e.g. "
+        raise ParamsError(f"{owner}: groups must be a Series customer -> book (e.g. "
                          f"clvlib.attribution.primary_owner(owners)); got {type(groups).__name__}")
     g = groups.reindex(idx)
     codes, labels = pd.factorize(g, sort=True)
@@ -831,7 +831,7 @@ def book_bands(sims, owners, level=0.9, kind="margin_discounted") -> BookBands:
     """
     owner = "book_bands"
     if not isinstance(sims, CustomerSimulation):
-        raise ModelError(f"{owner}: sims must come from simulate_customers; got {type(sims).__name__}")
+        raise ParamsError(f"{owner}: sims must come from simulate_customers; got {type(sims).__name__}")
     _check_level(level, owner)
     _check_kind(kind, owner)
     S, reps, n_cust, unknown = _share_matrix(owners, sims.customers, owner)
@@ -851,13 +851,13 @@ def _as_draws(draws_by_rep, owner):
     if isinstance(draws_by_rep, BookBands):
         draws_by_rep = draws_by_rep.draws
     if not isinstance(draws_by_rep, pd.DataFrame):
-        raise ModelError(f"{owner}: draws_by_rep must be a DataFrame (simulations x reps) or BookBands; "
+        raise ParamsError(f"{owner}: draws_by_rep must be a DataFrame (simulations x reps) or BookBands; "
                          f"got {type(draws_by_rep).__name__}")
     if len(draws_by_rep) < 2 or draws_by_rep.shape[1] < 1:
-        raise ModelError(f"{owner}: need at least 2 simulations and 1 rep; got shape {draws_by_rep.shape}")
+        raise ParamsError(f"{owner}: need at least 2 simulations and 1 rep; got shape {draws_by_rep.shape}")
     arr = draws_by_rep.to_numpy(dtype=float)
     if not np.isfinite(arr).all():
-        raise ModelError(f"{owner}: the draws have missing or infinite values")
+        raise ParamsError(f"{owner}: the draws have missing or infinite values")
     return arr, draws_by_rep.columns
 
 
@@ -888,7 +888,7 @@ def lower_end(values_draws, level=0.9):
         return pd.Series(np.quantile(arr, (1 - level) / 2, axis=0), index=cols, name="lower_end")
     arr = np.asarray(values_draws, dtype=float)
     if arr.ndim != 1 or len(arr) < 2 or not np.isfinite(arr).all():
-        raise ModelError("lower_end: values_draws must be at least 2 finite draws (or a DataFrame of draws)")
+        raise ParamsError("lower_end: values_draws must be at least 2 finite draws (or a DataFrame of draws)")
     return float(np.quantile(arr, (1 - level) / 2))
 
 
@@ -929,7 +929,7 @@ def _point(point, arr, reps, owner):
     if point is None:
         return np.median(arr, axis=0)
     if not isinstance(point, pd.Series) or not set(reps) <= set(point.index):
-        raise ModelError(f"{owner}: point must be a Series with a value for every rep")
+        raise ParamsError(f"{owner}: point must be a Series with a value for every rep")
     return point.reindex(reps).to_numpy(dtype=float)
 
 
@@ -1290,19 +1290,19 @@ def _span_states(spec, lo, hi, span, rng):
 def _check_pair(start, end, owner):
     for s in (start, end):
         if not isinstance(s, CustomerSimulation):
-            raise ModelError(f"{owner}: start and end must come from simulate_customers; got {type(s).__name__}")
+            raise ParamsError(f"{owner}: start and end must come from simulate_customers; got {type(s).__name__}")
     for a in ("n_sims", "random_state", "horizon", "monthly_discount_rate", "time_unit", "days_per_month"):
         if getattr(start, a) != getattr(end, a):
-            raise ModelError(f"{owner}: the two simulations differ in {a} ({getattr(start, a)!r} vs "
+            raise ParamsError(f"{owner}: the two simulations differ in {a} ({getattr(start, a)!r} vs "
                              f"{getattr(end, a)!r}); simulate both month ends with the same settings and seed")
     common = start.customers.intersection(end.customers)
     if not len(common):
-        raise ModelError(f"{owner}: the two month ends have no customer in common")
+        raise DataError(f"{owner}: the two month ends have no customer in common")
     T0 = pd.Series(start._spec["T"], index=start.customers).reindex(common).to_numpy()
     T1 = pd.Series(end._spec["T"], index=end.customers).reindex(common).to_numpy()
     span = float(np.median(T1 - T0))
     if not span > 0 or np.abs(T1 - T0 - span).max() > 1e-6 * max(1.0, span):
-        raise ModelError(f"{owner}: the end's summary is not the start's {span:g} time units later for every "
+        raise DataError(f"{owner}: the end's summary is not the start's {span:g} time units later for every "
                          f"customer (T differs); build both summaries from the same orders at the two month ends")
     return span
 

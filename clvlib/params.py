@@ -130,7 +130,8 @@ class KpiSettings(Settings):
 
 
 class PaySettings(Settings):
-    plans: Text = Field("plans", description="Folder of pay plans (YAML), every one computed and compared")
+    plans: Text | None = Field(None, description="Folder of pay plans (YAML), every one computed and compared; "
+                                                 "relative to this file; empty = the workbook's params/plans/")
     current_plan: Text = Field("commission_revenue", description="Today's plan (the name of a file in the plans "
                                                                  "folder, without .yaml): the baseline")
     backtest_months: int = Field(12, ge=1, le=36, description="Months the plans are replayed over, ending with "

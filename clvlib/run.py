@@ -502,6 +502,11 @@ def _build(nbs, staging: Path, params, params_path: Path, period: str, as_of, st
             _execute_all(nbs, staging, parameters, notebooks_dir, stop, params["report"]["parallel_notebooks"],
                          run, log)
         _render_all(nbs, staging, params, t, fmt, period, as_of, run)
+        s0 = time.perf_counter()
+        from clvlib.report.statements import publish
+
+        run["statements"] = publish(staging, params, as_of=as_of)      # private pages and payroll, not linked
+        run["timings"]["statements"] = {"render_s": round(time.perf_counter() - s0, 2)}
         run["status"] = "ok"
         return run
     except ClvError as e:

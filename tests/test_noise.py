@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from clvlib import noise
-from clvlib.errors import DataError, ModelError
+from clvlib.errors import DataError, ModelError, ParamsError
 from clvlib.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clvlib.value import customer_lifetime_value
 
@@ -98,7 +98,7 @@ def test_book_totals_are_share_weighted_sums_of_customers():
 def test_loss_making_customers_keep_their_own_margin_per_purchase():
     pm, gg = exact_models()
     s = SMALL.assign(monetary_value=[20.0, 0.0, 0.0, 12.0])            # 'c' buys at a loss on average
-    with pytest.raises(ModelError, match="fixed_value"):
+    with pytest.raises(DataError, match="fixed_value"):
         noise.simulate_customers(pm, gg, s, n_sims=10)
     sims = noise.simulate_customers(pm, gg, s, n_sims=300, fixed_value=pd.Series({"c": -8.0}))
     assert np.allclose(sims.draws("margin")[:, 2], -8.0 * sims.draws("purchases")[:, 2])
@@ -161,25 +161,25 @@ def test_lower_end():
     assert noise.lower_end(np.arange(101.0), 0.9) == pytest.approx(5.0)
     le = noise.lower_end(comparison_draws(), 0.9)
     assert le["C"] == pytest.approx(200 - 1.645, abs=0.15)
-    with pytest.raises(ModelError):
+    with pytest.raises(ParamsError):
         noise.lower_end([1.0], 0.9)
 
 
 def test_bad_inputs_say_what_is_wrong():
     pm, gg = exact_models()
-    with pytest.raises(ModelError, match="purchase_model"):
+    with pytest.raises(ParamsError, match="purchase_model"):
         noise.simulate_customers(gg, gg, SMALL)
-    with pytest.raises(ModelError, match="n_sims"):
+    with pytest.raises(ParamsError, match="n_sims"):
         noise.simulate_customers(pm, gg, SMALL, n_sims=1)
-    with pytest.raises(ModelError, match="monetary_value"):
+    with pytest.raises(DataError, match="monetary_value"):
         noise.simulate_customers(pm, gg, SMALL.drop(columns="monetary_value"))
     sims = noise.simulate_customers(pm, gg, SMALL, n_sims=10)
     with pytest.raises(DataError, match="rep_id"):
         noise.book_bands(sims, pd.DataFrame({"customer_id": ["a"]}))
-    with pytest.raises(ModelError, match="kind"):
+    with pytest.raises(ParamsError, match="kind"):
         noise.book_bands(sims, pd.DataFrame({"customer_id": ["a"], "rep_id": ["R1"]}), kind="revenue")
     other = noise.simulate_customers(pm, gg, SMALL.assign(T=SMALL["T"] + 4), n_sims=10, random_state=1)
-    with pytest.raises(ModelError, match="random_state"):
+    with pytest.raises(ParamsError, match="random_state"):
         noise.clv_change_bands(sims, other, pd.DataFrame({"customer_id": ["a"], "rep_id": ["R1"]}),
                                pd.DataFrame({"customer_id": ["a"], "rep_id": ["R1"]}))
 

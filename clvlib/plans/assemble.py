@@ -8,7 +8,9 @@ Pure: tables in, ``PayInputs`` out. What each input is made of:
 * ``team_figures`` — per team and month: ``clv_growth`` = the existing + new + lost parts of the
   bridge of its members' books (transfers between reps create no value), ``gross_margin`` = the
   gross margin of the documents dated in the month, credited to its members;
-* ``collaboration`` — per person and month: ``points`` = the KPI ``collaboration_score`` (0–100).
+* ``collaboration`` — per person and month: ``points`` = the KPI ``collaboration_score`` (0–100) of a
+  sales rep; a service or supply-chain colleague, who holds no accounts of their own and so has no
+  score, gets the median points of their team's sales reps that month (they serve the whole team).
 """
 from __future__ import annotations
 
@@ -35,12 +37,20 @@ def team_figures(bridge: pd.DataFrame, orders: pd.DataFrame, credit: pd.DataFram
     return out.round(2).reset_index()
 
 
-def collaboration_points(kpi_table: pd.DataFrame, months: list[str]) -> pd.DataFrame:
-    """``month, rep_id, points`` from the KPI ``collaboration_score`` of every person and month."""
+def collaboration_points(kpi_table: pd.DataFrame, months: list[str], reps: pd.DataFrame) -> pd.DataFrame:
+    """``month, rep_id, points``: the KPI ``collaboration_score`` of every sales rep and month, and for
+    service and supply-chain colleagues the median points of their team's sales reps that month."""
     t = kpi_table[(kpi_table["level"] == "rep") & (kpi_table["measure"] == "collaboration_score")
                   & kpi_table["month"].isin(months)]
-    return (t.rename(columns={"id": "rep_id", "value": "points"})[["month", "rep_id", "points"]]
-            .fillna({"points": 0.0}).reset_index(drop=True))
+    sales = (t.rename(columns={"id": "rep_id", "value": "points"})[["month", "rep_id", "points"]]
+             .fillna({"points": 0.0}))
+    info = reps[["rep_id", "team", "role"]].fillna({"role": "sales"})
+    team_median = (sales.merge(info, on="rep_id").query("role == 'sales'")
+                   .groupby(["month", "team"])["points"].median().rename("points").reset_index())
+    support = info[info["role"] != "sales"].merge(team_median, on="team")[["month", "rep_id", "points"]]
+    support = support[~support.set_index(["month", "rep_id"]).index.isin(sales.set_index(["month", "rep_id"]).index)]
+    out = pd.concat([sales, support], ignore_index=True)
+    return out.sort_values(["month", "rep_id"]).reset_index(drop=True)
 
 
 def pay_inputs(*, orders, credit, reps, quotas, bridge, events, kpi_table, period: str, months: int,
@@ -53,4 +63,4 @@ def pay_inputs(*, orders, credit, reps, quotas, bridge, events, kpi_table, perio
     return PayInputs(orders=orders, credit=credit, reps=reps, months=window_months, period=period, quotas=q,
                      bridge=bridge, events=events,
                      team_figures=team_figures(bridge, orders, credit, reps, window_months),
-                     collaboration=collaboration_points(kpi_table, window_months), switch=switch)
+                     collaboration=collaboration_points(kpi_table, window_months, reps), switch=switch)

@@ -461,9 +461,17 @@ def load_plans(folder: str | Path, current: str | None = None, tier_labels=("A",
     return plans
 
 
+def plans_folder(params) -> Path:
+    """The folder of pay plans: ``pay.plans`` (relative to the params file), else the workbook's
+    ``params/plans/``."""
+    from clvlib.paths import PARAMS_DIR
+
+    return params.path("pay.plans") if params["pay"]["plans"] else PARAMS_DIR / "plans"
+
+
 def plans_from_params(params) -> dict[str, Plan]:
     """The plans of ``params`` (folder ``pay.plans``, baseline ``pay.current_plan``, tiers ``tiers.labels``)."""
-    return load_plans(params.path("pay.plans"), params["pay"]["current_plan"], params["tiers"]["labels"])
+    return load_plans(plans_folder(params), params["pay"]["current_plan"], params["tiers"]["labels"])
 
 
 def describe_plans() -> list[tuple[str, str, str, str]]:

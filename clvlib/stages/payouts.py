@@ -42,7 +42,9 @@ class Pay:
 
 def plan_files_stamp(params) -> dict:
     """sha256 of every plan file (the plans are inputs of this stage)."""
-    folder = params.path("pay.plans")
+    from clvlib.plans.schema import plans_folder
+
+    folder = plans_folder(params)
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
