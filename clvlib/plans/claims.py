@@ -180,8 +180,8 @@ def _findings(groups, commission: str, hybrid: str, clv_only: str | None) -> lis
              f"the gap between their pay share and their value share closed; the rank gap goes from "
              f"{c['mean_rank_gap']:.1f} to {h['mean_rank_gap']:.1f} places).")
         if closed < 0.9:
-            s += (" Its commission part still pays for what is sold, and its floor never charges a rep for value "
-                  "lost, it only carries the loss forward.")
+            s += (" Its commission part still pays for what is sold, and its floor means nobody is paid less than "
+                  "nothing in a month: value lost can only be taken back from later pay.")
         out.append(s)
         if b is not None and c["pay_share"] > b["pay_share"]:
             part = (c["pay_share"] - h["pay_share"]) / (c["pay_share"] - b["pay_share"])
