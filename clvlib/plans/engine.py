@@ -32,7 +32,8 @@ accelerator line ``basis`` is the month's commission it multiplies — the attai
 scales the rates of the weighted components (commission rates and bands, CLV-growth rates,
 retention amounts, team-pool shares) — not accelerator multipliers, holdbacks, clawbacks, SPIFs,
 caps, floors or the guarantee. ``weights`` replaces the plan's weights (same rules: the weighted
-components present, summing to 1).
+components present, summing to 1). :func:`pay_grid` gives only each rep's month totals (the sums of
+the lines), about twice as fast: for calibration (:mod:`clvlib.plans.calibrate`).
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ import pandas as pd
 from clvlib.errors import ParamsError
 from clvlib.plans.checks import check_plan
 from clvlib.plans.components import clawback, clv_growth, commission, retention, spif, team_pool
-from clvlib.plans.components._common import Context, Lines
+from clvlib.plans.components._common import Context, Lines, grid_sum
 from clvlib.plans.components.guarantee import guarantee_lines
 from clvlib.plans.components.limits import component_limits, total_limits
 from clvlib.plans.inputs import PayInputs
@@ -113,6 +114,22 @@ def run_plan(plan: Plan, inputs: PayInputs, *, baseline: pd.DataFrame | None = N
     -------
     DataFrame with :data:`LINE_COLUMNS`.
     """
+    ctx, done = _priced(plan, inputs, baseline, rate_factor, weights, bases)
+    return _publish(plan, ctx, done)
+
+
+def pay_grid(plan: Plan, inputs: PayInputs, *, baseline: pd.DataFrame | None = None, rate_factor: float = 1.0,
+             weights: dict | None = None, bases: PlanBase | None = None) -> pd.DataFrame:
+    """Each rep's pay per month in cents (rows: every rep of ``inputs.reps``, columns: the window's months):
+    the sums of the lines :func:`run_plan` would return with the same arguments, without building them
+    as a table (about half the time; for calibration, which prices a plan dozens of times)."""
+    ctx, done = _priced(plan, inputs, baseline, rate_factor, weights, bases)
+    return pd.DataFrame(grid_sum(ctx, done), index=ctx.rep_index.rename("rep_id"),
+                        columns=ctx.month_index.rename("month"))
+
+
+def _priced(plan, inputs, baseline, rate_factor, weights, bases) -> tuple[Context, Lines]:
+    """The pipeline of :func:`run_plan` up to its lines (not yet a table)."""
     if not (np.isfinite(rate_factor) and rate_factor >= 0):
         raise ParamsError(f"rate_factor must be a number >= 0, got {rate_factor!r}")
     pb = bases if bases is not None else base_lines(plan, inputs)
@@ -136,7 +153,7 @@ def run_plan(plan: Plan, inputs: PayInputs, *, baseline: pd.DataFrame | None = N
         if c.type == "commission" and c.holdback is not None:
             done = Lines.concat([done, commission.holdback_lines(c, i, done.where(done["entry"] == i), ctx)])
     done = Lines.concat([done, guarantee_lines(ctx, done, baseline)])
-    return _publish(plan, ctx, done)
+    return ctx, done
 
 
 def run_plans(plans: dict, inputs: PayInputs, current: str) -> pd.DataFrame:
