@@ -138,6 +138,19 @@ class PaySettings(Settings):
                                                               "the period")
     switch: Month | None = Field(None, description="First month a new plan applies (YYYY-MM; guarantees count "
                                                    "from it); empty = the backtest's first month")
+    sweep_plan: Text = Field("seed_hybrid", description="The hybrid plan whose commission weight is swept from 0 to "
+                                                        "100 % and recommended")
+    clv_only_plan: Text = Field("clv_plan", description="A plan paying for CLV alone: the bound the hybrid is "
+                                                        "compared with in the hunters claim")
+    loss_threshold: float = Field(0.95, gt=0, le=1, description="A rep paid under this share of today's plan's pay "
+                                                                "is a loser")
+    big_loss: float = Field(0.2, gt=0, lt=1, description="The recommended weight keeps few reps losing more than "
+                                                         "this share of today's pay (at equal cost)")
+    max_big_loser_share: float = Field(0.25, ge=0, le=1, description="... at most this share of the reps")
+    corr_tolerance: float = Field(0.05, ge=0, le=1, description="Weights whose pay follows CLV built within this "
+                                                                "rank correlation of the best count as equally good")
+    noise_sims: int = Field(300, ge=50, le=5000, description="Simulations behind the noise bands of CLV built "
+                                                             "(parameter uncertainty and each customer's chance)")
 
 
 class PilotSettings(Settings):

@@ -49,16 +49,22 @@ def plan_files_stamp(params) -> dict:
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
-def build(wb) -> Pay:
-    from clvlib.plans import plans_from_params, run_plans
+def stage_inputs(wb):
+    """The payout engine's inputs for the period's backtest window, from the workbook's stages."""
     from clvlib.plans.assemble import pay_inputs
 
-    plans = plans_from_params(wb.params)            # every plan checked before anything is computed
     k, p = wb.stage("kpis"), wb.params["pay"]
-    quotas = wb.table("quotas")
-    inputs = pay_inputs(orders=wb.orders(), credit=wb.credit(), reps=wb.table("reps"), quotas=quotas,
-                        bridge=k.bridge, events=k.events, kpi_table=k.table, period=wb.period,
-                        months=p["backtest_months"], switch=p["switch"])
+    return pay_inputs(orders=wb.orders(), credit=wb.credit(), reps=wb.table("reps"), quotas=wb.table("quotas"),
+                      bridge=k.bridge, events=k.events, kpi_table=k.table, period=wb.period,
+                      months=p["backtest_months"], switch=p["switch"])
+
+
+def build(wb) -> Pay:
+    from clvlib.plans import plans_from_params, run_plans
+
+    plans = plans_from_params(wb.params)            # every plan checked before anything is computed
+    p = wb.params["pay"]
+    inputs = stage_inputs(wb)
     lines = run_plans(plans, inputs, p["current_plan"])
     meta = {name: {"title": dict(pl.title), "description": dict(pl.description)} for name, pl in plans.items()}
     return Pay(lines=lines, months=inputs.months, period=wb.period, current=p["current_plan"], plans=meta)
