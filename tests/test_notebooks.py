@@ -66,3 +66,16 @@ def test_every_section_has_a_title():
 
 def test_catalogues_have_the_same_keys():
     assert set(catalog("en")) == set(catalog("zh"))
+
+
+def test_a_key_given_twice_in_a_catalogue_is_an_error(tmp_path):
+    """YAML keeps the last of two equal keys silently; the catalogues refuse them."""
+    import pytest as _pytest
+
+    from clvlib.errors import ClvError
+    from clvlib.report.i18n import _read
+
+    f = tmp_path / "x.yaml"
+    f.write_text("col:\n  a: A\nother:\n  b: B\ncol:\n  c: C\n", encoding="utf-8")
+    with _pytest.raises(ClvError, match="'col' is given twice"):
+        _read(f)

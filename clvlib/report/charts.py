@@ -16,6 +16,7 @@ import hashlib
 import json
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 FONT = "'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', Arial, sans-serif"
@@ -265,3 +266,58 @@ def scatter(df: pd.DataFrame, x: str, y: str, *, fmt, title: str, x_title: str, 
             color="#8c8c8c", strokeDash=[4, 4]).encode(x="a:Q", y="b:Q")
         pts = alt.layer(pts, line)
     return pts.properties(title=title, width=WIDTH - 120, height=HEIGHT + 100)
+
+
+def labelled_points(df: pd.DataFrame, x: str, y: str, label: str, *, fmt, title: str, x_title: str, y_title: str,
+                    y_format: str = ".2f") -> alt.Chart:
+    """A few named points (plans): money on x, a ratio on y, each point labelled."""
+    d = df.copy()
+    div, unit, d3 = fmt.money_axis()
+    d[x + "_axis"] = d[x] / div
+    d[x + "_label"] = d[x].map(fmt.money)
+    base = alt.Chart(d).encode(
+        x=alt.X(f"{x}_axis:Q", title=f"{x_title} ({unit})", axis=alt.Axis(format=d3), scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{x}_label:N", title=x_title),
+                 alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
+    pts = base.mark_circle(size=110, color=PALETTE[0])
+    text = base.mark_text(align="left", dx=8, dy=-6, fontSize=11).encode(text=f"{label}:N")
+    return alt.layer(pts, text).properties(title=title, width=WIDTH - 60, height=HEIGHT + 40)
+
+
+def diverging_bars(df: pd.DataFrame, category: str, value: str, *, fmt, title: str, x_title: str,
+                   positive: str, negative: str) -> alt.Chart:
+    """Horizontal bars around zero (gains and losses per person), largest gain first."""
+    d = df.copy()
+    d[category] = d[category].astype(str)
+    order = list(d.sort_values(value, ascending=False)[category])
+    div, unit, d3 = fmt.money_axis()
+    d[value + "_axis"] = d[value] / div
+    d[value + "_label"] = d[value].map(fmt.money)
+    d["direction"] = np.where(d[value] >= 0, positive, negative)
+    height = max(120, min(16 * len(d), 700))
+    return alt.Chart(d).mark_bar().encode(
+        y=alt.Y(f"{category}:N", sort=order, title=None),
+        x=alt.X(f"{value}_axis:Q", title=f"{x_title} ({unit})", axis=alt.Axis(format=d3)),
+        color=alt.Color("direction:N", title=None, sort=[positive, negative],
+                        scale=alt.Scale(range=[PALETTE[2], PALETTE[3]])),
+        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}_label:N", title=x_title)],
+    ).properties(title=title, width=WIDTH - 140, height=height)
+
+
+def effect_band(df: pd.DataFrame, x: str, y: str, low: str, high: str, *, title: str, x_title: str, y_title: str,
+                y_format: str = ".3f", rule_x: float | None = None) -> alt.Chart:
+    """Estimates with their intervals along x (an event study), a zero line and an optional marker."""
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format="d")))
+    band = base.mark_area(opacity=0.2, color=PALETTE[0]).encode(y=alt.Y(f"{low}:Q", title=y_title,
+                                                                         axis=alt.Axis(format=y_format)),
+                                                                 y2=f"{high}:Q")
+    line = base.mark_line(point=True, color=PALETTE[0]).encode(
+        y=f"{y}:Q", tooltip=[alt.Tooltip(f"{x}:Q", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title, format=y_format),
+                             alt.Tooltip(f"{low}:Q", format=y_format), alt.Tooltip(f"{high}:Q", format=y_format)])
+    zero = alt.Chart(pd.DataFrame({"z": [0.0]})).mark_rule(color="#8c8c8c").encode(y="z:Q")
+    layers = [band, line, zero]
+    if rule_x is not None:
+        layers.append(alt.Chart(pd.DataFrame({"x": [rule_x]})).mark_rule(color="#c44e52", strokeDash=[4, 3])
+                      .encode(x="x:Q"))
+    return alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT)

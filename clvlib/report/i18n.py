@@ -36,14 +36,34 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (plain YAML keeps the last one silently)."""
+
+
+def _mapping(loader, node, deep=False):
+    keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ClvError(f"translation key '{twice[0]}' is given twice in one block of {loader.name}")
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _read(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=_UniqueKeys) or {}
+
+
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict[str, str]:
     path = CATALOG_DIR / f"{lang}.yaml"
     if not path.exists():
         raise ClvError(f"no translations for language '{lang}' ({path} is missing)")
-    out = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    out = _flatten(_read(path))
     for part in sorted((CATALOG_DIR / lang).glob("*.yaml")):
-        more = _flatten(yaml.safe_load(part.read_text(encoding="utf-8")) or {})
+        more = _flatten(_read(part))
         twice = sorted(set(more) & set(out))
         if twice:
             raise ClvError(f"translation key '{twice[0]}' is defined twice ({part} and another {lang} file)")
