@@ -8,6 +8,10 @@ customers in 28 countries and 5 years of invoices in 7 currencies, with costs of
 insurance and bank fees, returns (credit notes), cancelled documents, late and unpaid invoices, split
 credit, NPS surveys, complaints and the reps' monthly quotas.
 
+FX rates (USD per unit, every business day) are mean-reverting: an Ornstein-Uhlenbeck process on the
+log rate around each currency's usual value (``FX_LEVEL``; half-life ``FX_HALF_LIFE`` business days),
+so they wander like real rates but stay inside the plausible ranges of ``clvlib.money.USD_VALUE``.
+
 How customers behave
 --------------------
 Purchases follow the BG/NBD buy-till-you-die process (Fader, Hardie & Lee 2005) with known parameters:
@@ -88,9 +92,14 @@ COUNTRY_WEIGHT = {"DE": 9, "FR": 6, "IT": 5, "ES": 5, "NL": 4, "PL": 3, "SE": 2,
                   "CA": 4, "MX": 4, "BR": 4, "CL": 2, "CO": 2, "JP": 5, "KR": 3, "AU": 5, "SG": 2,
                   "VN": 3, "TH": 2, "IN": 4, "MY": 2, "AE": 4, "SA": 3, "TR": 3, "EG": 2, "ZA": 2,
                   "NG": 2}
-# reporting-currency (USD) value of one unit, at the start; the rest is a random walk (AED is pegged)
+# FX: the reporting-currency (USD) value of one unit on the first business day (FX_START) reverts to
+# the currency's typical value (FX_LEVEL) -- an Ornstein-Uhlenbeck (AR(1)) process on the log rate with a
+# half-life of FX_HALF_LIFE business days and daily shocks of FX_VOL; AED is pegged. Stationary spread
+# FX_VOL / sqrt(1 - phi^2), about 4-6 %: every path stays inside clvlib.money.USD_VALUE's range.
 FX_START = {"EUR": 1.13, "GBP": 1.36, "JPY": 0.0088, "AUD": 0.74, "CAD": 0.79, "AED": 0.27229}
-FX_VOL = {"EUR": 0.006, "GBP": 0.007, "JPY": 0.007, "AUD": 0.008, "CAD": 0.005, "AED": 0.0}
+FX_LEVEL = {"EUR": 1.10, "GBP": 1.30, "JPY": 0.0078, "AUD": 0.70, "CAD": 0.75, "AED": 0.27229}
+FX_VOL = {"EUR": 0.005, "GBP": 0.005, "JPY": 0.005, "AUD": 0.006, "CAD": 0.004, "AED": 0.0}
+FX_HALF_LIFE = 130
 INDUSTRIES = ("Building materials", "Auto parts", "Furniture", "Home appliances", "Textiles",
               "Industrial machinery", "Electronics components", "Packaging", "Medical supplies",
               "Lighting", "Hardware & tools", "Chemicals")
@@ -216,12 +225,23 @@ def _reps(rng, n_customers: int, start: pd.Timestamp, end: pd.Timestamp) -> pd.D
 
 
 def _fx(rng, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Daily rates (business days) of every currency: USD per unit, mean-reverting on the log scale.
+
+    ``log rate[t] - mu = phi * (log rate[t-1] - mu) + FX_VOL * e[t]`` with ``mu = log FX_LEVEL``,
+    ``phi = 0.5 ** (1 / FX_HALF_LIFE)``, ``e ~ N(0, 1)`` and ``log rate[-1] = log FX_START``: the
+    discrete Ornstein-Uhlenbeck process. A random walk would drift anywhere in five years (GBP to
+    0.80 USD, where an inverted table would put it); this one stays near each currency's usual value.
+    """
+    from scipy.signal import lfilter
+
     days = pd.bdate_range(start - pd.Timedelta(days=10), end)
+    phi = 0.5 ** (1.0 / FX_HALF_LIFE)
     out = []
     for cur, base in FX_START.items():
         steps = rng.normal(0.0, FX_VOL[cur], len(days))
-        rate = base * np.exp(np.cumsum(steps) - 0.5 * FX_VOL[cur] ** 2 * np.arange(len(days)))
-        out.append(pd.DataFrame({"date": days, "currency": cur, "rate": np.round(rate, 6)}))
+        mu = np.log(FX_LEVEL[cur])
+        gap = lfilter([1.0], [1.0, -phi], steps, zi=[phi * (np.log(base) - mu)])[0]
+        out.append(pd.DataFrame({"date": days, "currency": cur, "rate": np.round(np.exp(mu + gap), 6)}))
     return pd.concat(out, ignore_index=True)
 
 

@@ -89,6 +89,26 @@ def test_written_demo_passes_the_contract_except_planted_defects(demo_params):
         assert c["rows_read"] == c["rows_accepted"] + c["rows_quarantined"], name
 
 
+def test_fx_rates_stay_in_each_currencys_plausible_range(small):
+    """The FX paths revert to each currency's usual value (a random walk let GBP drift to 0.80 USD,
+    where an inverted table puts it): every rate of every currency lies inside clvlib.money's range
+    since 2000, for the default company and other seeds, on every business day of the data."""
+    from clvlib.money import USD_VALUE
+
+    start, end = pd.Timestamp("2021-11-01"), pd.Timestamp(demo.DEMO_END)
+    tables = {7: small[0]["fx_rates"]}
+    tables.update({seed: demo._fx(np.random.default_rng(seed), start, end) for seed in (42, *range(100, 130))})
+    for seed, fx in tables.items():
+        for cur, g in fx.groupby("currency"):
+            _, lo, hi = USD_VALUE[cur]
+            assert lo <= g["rate"].min() and g["rate"].max() <= hi, (seed, cur, g["rate"].min(), g["rate"].max())
+            assert g["rate"].iloc[-260:].median() == pytest.approx(demo.FX_LEVEL[cur], rel=0.15), (seed, cur)
+    fx = tables[42]
+    days = pd.bdate_range(start - pd.Timedelta(days=10), end)
+    assert (fx.groupby("currency")["date"].apply(lambda d: pd.DatetimeIndex(d).equals(days))).all()
+    assert set(fx["currency"]) == set(demo.CURRENCIES) - {"USD"}
+
+
 def test_scale_option_scales_reps_and_orders():
     t_small, _, _ = demo.generate(seed=1, n_customers=1000, defects=False)
     t_big, _, _ = demo.generate(seed=1, n_customers=4000, defects=False)
