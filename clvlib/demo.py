@@ -8,6 +8,10 @@ customers in 28 countries and 5 years of invoices in 7 currencies, with costs of
 insurance and bank fees, returns (credit notes), cancelled documents, late and unpaid invoices, split
 credit, NPS surveys, complaints and the reps' monthly quotas.
 
+FX rates (USD per unit, every business day) are mean-reverting: an Ornstein-Uhlenbeck process on the
+log rate around each currency's usual value (``FX_LEVEL``; half-life ``FX_HALF_LIFE`` business days),
+so they wander like real rates but stay inside the plausible ranges of ``clvlib.money.USD_VALUE``.
+
 How customers behave
 --------------------
 Purchases follow the BG/NBD buy-till-you-die process (Fader, Hardie & Lee 2005) with known parameters:
@@ -18,12 +22,36 @@ mixture, so a fit on the demo data must recover the parameters within sampling e
 
 How reps differ
 ---------------
-Reps follow archetypes. Which rep wins a new account depends on the customer's latent nature:
-*hunters* win (and are drawn to) one-off buyers with a high drop-out probability, push high-margin
-products on the first deal (bigger, more profitable first orders, more returns and complaints);
-*farmers* end up with loyal, frequent buyers and better NPS. So a commission ranking (first-order
-revenue and margin) and a CLV ranking of the same team genuinely disagree. The archetypes and the true
-parameters are written to ``truth/truth.json`` so tests can check the analysis recovers them.
+Reps follow archetypes, and the archetypes act through two levers that leave the population's purchase
+and spend processes untouched (so the fits still recover the true parameters):
+
+* **Who wins which account** (``_assign_reps``). Each new customer is won by one of the team's active
+  sales reps, drawn with weight ``WIN_RATE`` x ``AFFINITY``: hunters chase volume (weight 3.5
+  against a balanced rep's 1) and are drawn to one-off buyers (high drop-out probability); a farmer's
+  weight (1.3) is concentrated on the most loyal customers (low drop-out probability), so farmers win
+  most of those and few others -- they spend their time on the accounts they have; balanced reps take
+  whatever comes. This is selection: every customer's latent lambda, p and nu are drawn from the
+  mixture before the account is won.
+* **The first deal** (``FIRST_ORDER``, ``HUNTER_FIRST_MARGIN``). A hunter pushes a stocking order of
+  three usual orders, with 10 points more margin (high-margin products) and more returns, late payments
+  and complaints; a farmer opens with a trial order of half a usual one. After the first order every
+  customer buys their usual Gamma-Gamma amounts, whoever won them (the Gamma-Gamma fit leaves first
+  orders out).
+
+The world this makes, on the default company: in the commission era the sales champions are the hunters
+-- about 28 new accounts a year each against 8 for a farmer and 15 for a balanced rep, each opened with
+a big deal, so they top the revenue ranking (a median 3.0-3.6 million USD over 12 months against 1.8-2.0
+million for farmers) -- but their customers drop out, and most of what they add to their books in a year
+their earlier accounts lose again: the CLV of a hunter's book grows little (a median 5-10 % a year from
+May 2026 on, once the young books have filled). A farmer's accounts stay and keep buying (the trial
+order grows into regular orders), so the farmer's revenue is solid but not top while the CLV of the book
+grows (a median 14-20 % a year from May 2026 on) -- more per rep than a hunter's in 12 of the last 13
+months, on about 60 % of a hunter's revenue. A commission ranking (revenue) and a CLV ranking (CLV
+built) of the same team therefore genuinely disagree: at each of the 13 month ends from 2025-10 to
+2026-10 the median hunter ranks better by revenue than by CLV built (by 2-8 places) and the median
+farmer the other way round (by 4-6 places). Farmers' customers also score a better NPS. The archetypes
+and the true parameters are written to ``truth/truth.json`` so tests can check the analysis recovers
+them.
 
 The pilot
 ---------
@@ -88,9 +116,14 @@ COUNTRY_WEIGHT = {"DE": 9, "FR": 6, "IT": 5, "ES": 5, "NL": 4, "PL": 3, "SE": 2,
                   "CA": 4, "MX": 4, "BR": 4, "CL": 2, "CO": 2, "JP": 5, "KR": 3, "AU": 5, "SG": 2,
                   "VN": 3, "TH": 2, "IN": 4, "MY": 2, "AE": 4, "SA": 3, "TR": 3, "EG": 2, "ZA": 2,
                   "NG": 2}
-# reporting-currency (USD) value of one unit, at the start; the rest is a random walk (AED is pegged)
+# FX: the reporting-currency (USD) value of one unit on the first business day (FX_START) reverts to
+# the currency's typical value (FX_LEVEL) -- an Ornstein-Uhlenbeck (AR(1)) process on the log rate with a
+# half-life of FX_HALF_LIFE business days and daily shocks of FX_VOL; AED is pegged. Stationary spread
+# FX_VOL / sqrt(1 - phi^2), about 4-6 %: every path stays inside clvlib.money.USD_VALUE's range.
 FX_START = {"EUR": 1.13, "GBP": 1.36, "JPY": 0.0088, "AUD": 0.74, "CAD": 0.79, "AED": 0.27229}
-FX_VOL = {"EUR": 0.006, "GBP": 0.007, "JPY": 0.007, "AUD": 0.008, "CAD": 0.005, "AED": 0.0}
+FX_LEVEL = {"EUR": 1.10, "GBP": 1.30, "JPY": 0.0078, "AUD": 0.70, "CAD": 0.75, "AED": 0.27229}
+FX_VOL = {"EUR": 0.005, "GBP": 0.005, "JPY": 0.005, "AUD": 0.006, "CAD": 0.004, "AED": 0.0}
+FX_HALF_LIFE = 130
 INDUSTRIES = ("Building materials", "Auto parts", "Furniture", "Home appliances", "Textiles",
               "Industrial machinery", "Electronics components", "Packaging", "Medical supplies",
               "Lighting", "Hardware & tools", "Chemicals")
@@ -129,9 +162,12 @@ class DemoTruth:
     bgnbd: dict = field(default_factory=lambda: {"r": 0.8, "alpha": 10.0, "a": 0.6, "b": 3.0})
     gamma_gamma: dict = field(default_factory=lambda: {"p": 4.0, "q": 5.0, "gamma": 15000.0})
     gamma_gamma_note: str = ("Gamma-Gamma describes the USD revenue of each purchase occasion (the sum of "
-                             "its invoices, before returns). Hunters' first orders are inflated on purpose; "
-                             "first orders are not used by the Gamma-Gamma fit.")
+                             "its invoices, before returns) after the first. A customer's first order is "
+                             "scaled on purpose by the acquiring rep's archetype (archetype_levers."
+                             "first_order); first orders are not used by the Gamma-Gamma fit.")
     rep_archetypes: dict = field(default_factory=dict)
+    archetype_levers: dict = field(default_factory=dict)
+    archetype_note: str = ""
     defects: list = field(default_factory=list)
     n_occasions: int = 0
     pilot: dict | None = None
@@ -216,12 +252,24 @@ def _reps(rng, n_customers: int, start: pd.Timestamp, end: pd.Timestamp) -> pd.D
 
 
 def _fx(rng, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Daily rates (business days) of every currency: USD per unit, mean-reverting on the log scale.
+
+    ``log rate[t] - mu = phi * (log rate[t-1] - mu) + FX_VOL * e[t]`` with ``mu = log FX_LEVEL``,
+    ``phi = 0.5 ** (1 / FX_HALF_LIFE)``, ``e ~ N(0, 1)`` and ``log rate[-1] = log FX_START``: the
+    discrete Ornstein-Uhlenbeck process. A random walk would drift anywhere in five years (GBP to
+    0.80 USD, where an inverted table would put it); this one stays near each currency's usual value.
+    """
     days = pd.bdate_range(start - pd.Timedelta(days=10), end)
+    phi = 0.5 ** (1.0 / FX_HALF_LIFE)
     out = []
     for cur, base in FX_START.items():
         steps = rng.normal(0.0, FX_VOL[cur], len(days))
-        rate = base * np.exp(np.cumsum(steps) - 0.5 * FX_VOL[cur] ** 2 * np.arange(len(days)))
-        out.append(pd.DataFrame({"date": days, "currency": cur, "rate": np.round(rate, 6)}))
+        mu = np.log(FX_LEVEL[cur])
+        gap, last = np.empty(len(days)), np.log(base) - mu
+        for t, step in enumerate(steps.tolist()):       # ~1,300 business days: a plain loop is fine
+            last = phi * last + step
+            gap[t] = last
+        out.append(pd.DataFrame({"date": days, "currency": cur, "rate": np.round(np.exp(mu + gap), 6)}))
     return pd.concat(out, ignore_index=True)
 
 
@@ -263,30 +311,66 @@ def _ranges(starts, counts) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the steps of generate
-def _assign_reps(rng, cust: pd.DataFrame, reps: pd.DataFrame, mean_p: float) -> np.ndarray:
-    """Which rep wins each new account: archetype x the customer's latent drop-out odds.
+#: How reps win accounts (see "How reps differ" in the module docstring). WIN_RATE: the scale of the
+#: weight with which a rep of the archetype wins a new account (balanced = 1). AFFINITY: how strongly the
+#: archetype is drawn to customers by their latent drop-out probability p, through its quantile u in
+#: Beta(a, b) (u near 0: loyal, u near 1: a one-off buyer): a hunter wins a customer at u with weight
+#: (k + 1) u^k, a farmer with (k + 1) (1 - u)^k (both average 1 over the population), balanced 1.
+WIN_RATE = MappingProxyType({"hunter": 3.5, "farmer": 1.3, "balanced": 1.0})
+AFFINITY = MappingProxyType({"hunter": 3.0, "farmer": 10.0})
+#: The first order of an account, times the customer's usual order (Gamma-Gamma draw): hunters push a
+#: big stocking order, farmers open with a trial order. The Gamma-Gamma fit leaves first orders out.
+FIRST_ORDER = MappingProxyType({"hunter": 3.0, "farmer": 0.5, "balanced": 1.0})
+#: hunters' first deals carry this much more gross margin (high-margin products pushed)
+HUNTER_FIRST_MARGIN = 0.10
+ARCHETYPE_RULE = (
+    "Each new customer is won by one of its team's active sales reps, drawn with weight win_rate x affinity: "
+    "win_rate is 3.5 for a hunter, 1.3 for a farmer and 1 for a balanced rep, and the affinity follows the "
+    "customer's latent drop-out probability p through its quantile u (u near 0: loyal, near 1: a one-off "
+    "buyer): (k + 1) u^k for a hunter (k = 3), (k + 1) (1 - u)^k for a farmer (k = 10), 1 for a balanced rep. "
+    "So hunters win the most accounts, mostly one-off buyers, and farmers win few accounts, mostly the most "
+    "loyal customers (on the default company, in the last 12 months, about 28 new accounts per hunter, 8 per "
+    "farmer and 15 per balanced rep). A hunter's first deal is three usual "
+    "orders with 10 points more margin, a farmer's a trial order of half a usual one; after the first order "
+    "every customer buys their usual amounts. The customers' latent behaviour is drawn from the BG/NBD and "
+    "Gamma-Gamma mixtures before they are won, so the population is unchanged. In the commission era the "
+    "hunters top revenue but their customers drop out and the CLV of their books grows little; farmers' "
+    "revenue is solid but not top while the CLV of their books grows: hunters rank better by revenue than by "
+    "CLV built, farmers the other way round.")
+
+
+def _win_weights(u: np.ndarray, archetype: np.ndarray) -> np.ndarray:
+    """Weight of each (customer, rep) pair: ``WIN_RATE`` x the archetype's ``AFFINITY`` for the
+    customers' drop-out quantiles ``u`` (column) and the reps' archetypes (row)."""
+    kh, kf = AFFINITY["hunter"], AFFINITY["farmer"]
+    return np.where(archetype == "hunter", WIN_RATE["hunter"] * (kh + 1) * u ** kh,
+                    np.where(archetype == "farmer", WIN_RATE["farmer"] * (kf + 1) * (1 - u) ** kf,
+                             WIN_RATE["balanced"]))
+
+
+def _assign_reps(rng, cust: pd.DataFrame, reps: pd.DataFrame, bg: dict) -> np.ndarray:
+    """Which rep wins each new account: among the team's sales reps active in the month of the first
+    order, one drawn with probability proportional to ``_win_weights`` (archetype x the customer's
+    latent drop-out probability). Selection only: the population of customers stays the BG/NBD mixture.
 
     Returns each customer's rep as a position in ``reps``.
     """
+    from scipy.stats import beta
+
     owner = np.zeros(len(cust), dtype=np.int64)
     sales = reps[reps.role == "sales"]
     month = cust["first_date"].dt.to_period("M")
-    p_all, lam_all = cust["p_true"].to_numpy(), cust["lam_true"].to_numpy()
+    u = beta.cdf(cust["p_true"].to_numpy(), bg["a"], bg["b"])
     for (team, m), idx in cust.groupby([cust["team"], month]).indices.items():
         day = m.to_timestamp(how="end")
         active = sales[(sales.team == team) & (sales.hire_date <= day - pd.Timedelta(days=14))
                        & (sales.leave_date.isna() | (sales.leave_date > day))]
         if active.empty:
             active = sales[sales.team == team]
-        p = p_all[idx][:, None] / mean_p          # relative drop-out risk
-        lam_rel = lam_all[idx][:, None]
-        lam_rel = lam_rel / max(lam_rel.mean(), 1e-9)
-        arch = active["archetype"].to_numpy()[None, :]
-        w = np.where(arch == "hunter", 2.2 * np.minimum(p, 4.0) ** 1.2,
-                     np.where(arch == "farmer", 1.0 / (0.35 + p) * np.minimum(lam_rel, 4) ** 0.3, 1.0))
+        w = _win_weights(u[idx][:, None], active["archetype"].to_numpy()[None, :])
         w = w / w.sum(axis=1, keepdims=True)
-        u = rng.random(len(idx))[:, None]
-        choice = (w.cumsum(axis=1) < u).sum(axis=1)
+        r = rng.random(len(idx))[:, None]
+        choice = (w.cumsum(axis=1) < r).sum(axis=1)
         owner[idx] = active.index.to_numpy()[np.minimum(choice, len(active) - 1)]
     return owner
 
@@ -419,6 +503,9 @@ def generate(seed: int = 42, n_customers: int = 3000, end: date | str = DEMO_END
 
     truth.rep_archetypes = {r.rep_id: r.archetype for r in reps.itertuples() if r.role == "sales"}
     truth.quota_note = QUOTA_RULE
+    truth.archetype_note = ARCHETYPE_RULE
+    truth.archetype_levers = {"win_rate": dict(WIN_RATE), "affinity": dict(AFFINITY),
+                              "first_order": dict(FIRST_ORDER), "hunter_first_margin": HUNTER_FIRST_MARGIN}
     tables = {"orders": orders, "order_splits": order_splits, "customers": customers,
               "reps": reps[["rep_id", "name", "team", "hire_date", "leave_date", "role"]].astype(
                   {"hire_date": "datetime64[ns]", "leave_date": "datetime64[ns]"}),
@@ -456,8 +543,7 @@ def _customers(rng, n_customers, start, end, reps, truth) -> pd.DataFrame:
     cust["lam_true"] = rng.gamma(bg["r"], 1.0 / bg["alpha"], n_customers)
     cust["p_true"] = rng.beta(bg["a"], bg["b"], n_customers)
     cust["nu_true"] = rng.gamma(gg["q"], 1.0 / gg["gamma"], n_customers)
-    mean_p = bg["a"] / (bg["a"] + bg["b"])
-    cust["rep"] = _assign_reps(rng, cust, reps, mean_p)
+    cust["rep"] = _assign_reps(rng, cust, reps, bg)
     cust["acq_rep"] = _text(_take(reps["rep_id"], cust["rep"]))
     cust["acq_arch"] = _text(_take(reps["archetype"], cust["rep"]))
     cust["hunter"] = (cust["acq_arch"] == "hunter").to_numpy()
@@ -465,8 +551,8 @@ def _customers(rng, n_customers, start, end, reps, truth) -> pd.DataFrame:
 
 
 def _purchases(rng, cust, end, truth, pilot) -> pd.DataFrame:
-    """Purchase occasions up to ``end`` with their date and USD value (Gamma-Gamma; hunters' first
-    orders inflated)."""
+    """Purchase occasions up to ``end`` with their date and USD value (Gamma-Gamma; each account's first
+    order times ``FIRST_ORDER`` of the acquiring rep's archetype)."""
     gg = truth.gamma_gamma
     occ = _simulate_occasions(rng, cust, truth.bgnbd, pilot)
     cust["pilot"] = False if pilot is None else (cust["team"] == pilot["team"]).to_numpy()
@@ -475,9 +561,10 @@ def _purchases(rng, cust, end, truth, pilot) -> pd.DataFrame:
     occ["date"] = cust["first_date"].to_numpy()[c_idx] + _days(np.floor(occ["t_weeks"].to_numpy() * 7))
     occ = occ[(occ["date"] <= end).to_numpy()].reset_index(drop=True)
     c_idx = occ["cust"].to_numpy()
-    hunter_first = (occ["occasion"].to_numpy() == 0) & cust["hunter"].to_numpy()[c_idx]
     value = rng.gamma(gg["p"], 1.0 / cust["nu_true"].to_numpy()[c_idx])
-    value = np.where(hunter_first, value * 1.6, value)
+    first = np.flatnonzero(occ["occasion"].to_numpy() == 0)
+    factor = cust["acq_arch"].map(dict(FIRST_ORDER)).to_numpy(dtype=float)
+    value[first] *= factor[c_idx[first]]
     occ["value_usd"] = np.round(value, 2)
     return occ
 
@@ -565,7 +652,7 @@ def _invoices(rng, cust, occ, occ_rep, end) -> pd.DataFrame:
     currency = np.where(usd_pref, 0, country_cur[cust["country_idx"].to_numpy()]).astype(np.int8)[inv_c]
     hunter_acct = cust["hunter"].to_numpy()[inv_c]
     margin = rng.normal(0.23, 0.05, len(usd))
-    margin += np.where((occasion == 0) & hunter_acct, 0.10, 0.0)
+    margin += np.where((occasion == 0) & hunter_acct, HUNTER_FIRST_MARGIN, 0.0)
     np.clip(margin, 0.04, 0.55, out=margin)
     incoterm = rng.choice(4, n_customers, p=[0.45, 0.35, 0.1, 0.1]).astype(np.int8)[inv_c]
     freight_rate = np.where(incoterm == 1, rng.uniform(0.03, 0.06, len(usd)),
@@ -1037,6 +1124,7 @@ def _readme(truth: DemoTruth) -> str:
             "CSV exports in the canonical columns of docs/data-contract.md; truth/ holds the generator's "
             "ground truth (never read by the workbook).\n\n"
             f"{pilot}\n\n"
+            f"Reps follow archetypes (hunter, farmer, balanced; truth/truth.json rep_archetypes). {ARCHETYPE_RULE}\n\n"
             "quotas.csv -- columns rep_id, month (YYYY-MM), quota: each sales rep's monthly revenue quota in "
             f"the reporting currency (USD). {QUOTA_RULE}\n")
 

@@ -49,15 +49,48 @@ def test_shape_of_a_realistic_exporter():
     assert set(truth.rep_archetypes.values()) == {"hunter", "farmer", "balanced"}
 
 
-def test_archetypes_make_commission_and_clv_disagree():
-    """Hunters open more accounts with bigger, richer first deals; their customers leave sooner."""
-    _, truth, cust = demo.generate(seed=42, n_customers=3000)
-    by = cust.groupby("acq_arch")
-    assert by["p_true"].mean()["hunter"] > 2 * by["p_true"].mean()["farmer"]
-    assert by.size()["hunter"] / truth.rep_archetypes.__len__() > 0
-    per_rep = cust.groupby("acq_rep").size()
+@pytest.fixture(scope="module")
+def default_company():
+    return demo.generate(seed=42, n_customers=3000)
+
+
+def test_archetypes_make_commission_and_clv_disagree(default_company):
+    """Hunters open the most accounts, mostly with one-off buyers; farmers the fewest, mostly with the
+    loyal customers; balanced reps in between (accounts per month employed, hand-checked levers)."""
+    tables, truth, cust = default_company
+    p = cust.groupby("acq_arch")["p_true"].mean()
+    assert p["hunter"] > p["balanced"] > p["farmer"] and p["hunter"] > 3 * p["farmer"]
+    reps = tables["reps"].set_index("rep_id")
     arch = pd.Series(truth.rep_archetypes)
-    assert per_rep.reindex(arch[arch == "hunter"].index).mean() > per_rep.reindex(arch[arch == "farmer"].index).mean()
+    last = pd.Timestamp(truth.end)
+    months = ((reps["leave_date"].fillna(last) - reps["hire_date"].clip(lower=pd.Timestamp(truth.start))).dt.days
+              / 30.4).reindex(arch.index)
+    rate = (cust.groupby("acq_rep").size().reindex(arch.index).fillna(0) / months).groupby(arch).median()
+    assert rate["hunter"] > 1.5 * rate["balanced"] and rate["balanced"] > 1.3 * rate["farmer"], rate
+    assert truth.archetype_levers["first_order"] == dict(demo.FIRST_ORDER) and "win_rate" in truth.archetype_note
+
+
+def test_first_deals_are_sized_by_the_archetype_and_later_orders_are_not(default_company):
+    """A customer's first purchase is FIRST_ORDER times a usual one (hunters 3, farmers 0.5, balanced 1);
+    the repeat purchases follow Gamma-Gamma whoever won the customer. Measured on the USD invoices:
+    an occasion = a customer's booked invoices of one day; each customer's first occasion against the
+    mean of their repeat occasions, and the repeat occasions against the truth's nu (E[z] = p / nu)."""
+    tables, truth, cust = default_company
+    o = tables["orders"]
+    o = o[(o["currency"] == "USD") & (o["doc_type"] == "invoice") & (o["status"] == "booked")].copy()
+    o["amount"] = pd.to_numeric(o["amount"], errors="coerce")
+    occ = o.dropna(subset=["amount", "order_date"]).groupby(["customer_id", "order_date"])["amount"].sum()
+    occ = occ.reset_index().sort_values(["customer_id", "order_date"])
+    occ["first"] = ~occ["customer_id"].duplicated()
+    truth_c = cust.set_index("customer_id")
+    occ["arch"] = occ["customer_id"].map(truth_c["acq_arch"])
+    occ["expected"] = truth.gamma_gamma["p"] / occ["customer_id"].map(truth_c["nu_true"])
+    occ["ratio"] = occ["amount"] / occ["expected"]
+    first = occ[occ["first"]].groupby("arch")["ratio"].mean()
+    repeat = occ[~occ["first"]].groupby("arch")["ratio"].mean()
+    for a, factor in demo.FIRST_ORDER.items():
+        assert first[a] == pytest.approx(factor, rel=0.12), (a, first[a])
+        assert repeat[a] == pytest.approx(1.0, rel=0.08), (a, repeat[a])
 
 
 def test_population_follows_the_true_bgnbd_mixture():
@@ -87,6 +120,26 @@ def test_written_demo_passes_the_contract_except_planted_defects(demo_params):
     assert len(q) <= 15
     for name, c in inputs.counts.items():
         assert c["rows_read"] == c["rows_accepted"] + c["rows_quarantined"], name
+
+
+def test_fx_rates_stay_in_each_currencys_plausible_range(small):
+    """The FX paths revert to each currency's usual value (a random walk let GBP drift to 0.80 USD,
+    where an inverted table puts it): every rate of every currency lies inside clvlib.money's range
+    since 2000, for the default company and other seeds, on every business day of the data."""
+    from clvlib.money import USD_VALUE
+
+    start, end = pd.Timestamp("2021-11-01"), pd.Timestamp(demo.DEMO_END)
+    tables = {7: small[0]["fx_rates"]}
+    tables.update({seed: demo._fx(np.random.default_rng(seed), start, end) for seed in (42, *range(100, 130))})
+    for seed, fx in tables.items():
+        for cur, g in fx.groupby("currency"):
+            _, lo, hi = USD_VALUE[cur]
+            assert lo <= g["rate"].min() and g["rate"].max() <= hi, (seed, cur, g["rate"].min(), g["rate"].max())
+            assert g["rate"].iloc[-260:].median() == pytest.approx(demo.FX_LEVEL[cur], rel=0.15), (seed, cur)
+    fx = tables[42]
+    days = pd.bdate_range(start - pd.Timedelta(days=10), end)
+    assert (fx.groupby("currency")["date"].apply(lambda d: pd.DatetimeIndex(d).equals(days))).all()
+    assert set(fx["currency"]) == set(demo.CURRENCIES) - {"USD"}
 
 
 def test_scale_option_scales_reps_and_orders():

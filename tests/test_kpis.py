@@ -509,9 +509,6 @@ def test_demo_hunters_rank_better_by_revenue_than_by_clv_built(demo):
     assert by.loc["farmer", "nps"] > by.loc["hunter", "nps"] + 30
 
 
-@pytest.mark.xfail(strict=True, reason="on the demo the farmers already top the revenue ranking (their loyal "
-                   "books are the largest), and a stable book builds little CLV: their median rank gap is about "
-                   "0 (see the report of the KPI helper); the demo generator decides this, not clvlib.kpis")
 def test_demo_farmers_rank_better_by_clv_built_than_by_revenue(demo):
     from clvlib.demo import load_truth
     from clvlib.paths import DEMO_DATA_DIR
