@@ -97,7 +97,7 @@ def _noise(orders, owners, start: str, end: str, as_of, clv_params, level: float
                                              groups=groups))
     bands = noise.clv_change_bands(sims[0], sims[1], books(start), books(end), level, transfers=False)
     ranks = noise.rank_bands(bands.draws, level, point=bands.table["change"])
-    table = bands.table.join(ranks, rsuffix="_rank")
+    table = bands.table.join(ranks)
     pairs = noise.pairs_within_noise(bands.draws, level, point=bands.table["change"])
     return table.rename_axis("rep_id").reset_index(), pairs, bands
 
@@ -166,7 +166,12 @@ def decide(*, pay, plans, inputs, orders, history, kpis, reps, settings: dict) -
                                    s["as_of"], s["clv"], s["level"], s["noise_sims"], s["seed"])
     pilot, events = pd.DataFrame(), pd.DataFrame()
     if s.get("pilot_team"):
-        pilot, events = _pilot(kpis.table, reps, s["pilot_team"], s["pilot_switch"], s["level"], s["seed"])
+        months = sorted(kpis.table["month"].unique())
+        if not (months[0] < s["pilot_switch"] <= months[-1]):
+            notes.append(f"the pilot ({s['pilot_team']} from {s['pilot_switch']}) is not evaluated: its switch is "
+                         f"outside the months of history ({months[0]} to {months[-1]})")
+        else:
+            pilot, events = _pilot(kpis.table, reps, s["pilot_team"], s["pilot_switch"], s["level"], s["seed"])
     return Decision(comparison=cmp, calibration=calib,
                     reps=rep_comparison(equal, inputs, current=current, loss_threshold=s["loss_threshold"]),
                     sweep=sweep, recommendation=rec,

@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import signal
 import threading
@@ -241,13 +242,13 @@ def _papermill_log(kept: _KeptLog):
         logger.propagate = propagate
 
 
-def _papermill(nb: Path, out: Path, parameters: dict, cwd: Path, outcome: dict):
+def _papermill(nb: Path, out: Path, parameters: dict, cwd: Path, outcome: dict, engine: str | None = None):
     import papermill as pm
 
     try:
         pm.execute_notebook(str(nb), str(out), parameters=parameters, kernel_name="python3", cwd=str(cwd),
                             progress_bar=False, log_output=False, report_mode=False,
-                            stdout_file=None, stderr_file=None,
+                            stdout_file=None, stderr_file=None, engine_name=engine,
                             # stop the kernel at once when done (a graceful shutdown waits ~3 s), and
                             # keep the kernel's start-up chatter out of a cron job's mail
                             shutdown_kernel="immediate", extra_arguments=["--IPKernelApp.log_level=ERROR"])
@@ -255,34 +256,11 @@ def _papermill(nb: Path, out: Path, parameters: dict, cwd: Path, outcome: dict):
         outcome["error"] = e
 
 
-def _execute(nb: Path, out: Path, parameters: dict, cwd: Path, stop: _Stop):
-    """Run one notebook with Papermill (in a worker thread, so that a signal reaches the main thread)
-    and turn whatever goes wrong into one clvlib error."""
+def _raise_for(nb: Path, out: Path, outcome: dict):
+    """Whatever went wrong running ``nb`` (``outcome["error"]``), as one clvlib error."""
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    outcome: dict = {}
-    done = threading.Event()
-
-    def work():
-        try:
-            _papermill(nb, out, parameters, cwd, outcome)
-        finally:
-            done.set()
-
-    # waited for with an Event, not Thread.join: a signal that interrupts join() (Python < 3.13) marks
-    # the thread as finished while it still runs
-    threading.Thread(target=work, name=f"papermill {nb.name}", daemon=True).start()
-    try:
-        while not done.wait(0.2):
-            pass
-    except Interrupted:
-        with stop.deferred():
-            deadline = time.monotonic() + 10
-            while not done.is_set() and time.monotonic() < deadline:
-                _kill_kernels()               # the worker then sees a dead kernel and returns
-                done.wait(0.2)
-        raise
     e = outcome.get("error")
     if e is None:
         return
@@ -497,16 +475,20 @@ def _build(nbs, staging: Path, params, params_path: Path, period: str, as_of, st
     t, fmt = Translator(params["language"]), Fmt(params["language"], params["reporting_currency"])
     kept = _KeptLog()
     try:
-        _build_stages(staging, params_path, period, as_of, run, log)
+        wanted = sorted({n for nb in nbs for n in stages_needed(nb)} | set(STATEMENT_STAGES))
+        builder = _StageBuilder(staging, params_path, period, as_of, run, log, wanted if _has_pay(nbs) else
+                                sorted({n for nb in nbs for n in stages_needed(nb)}))
+        builder.start()
         with _papermill_log(kept):
             _execute_all(nbs, staging, parameters, notebooks_dir, stop, params["report"]["parallel_notebooks"],
-                         run, log)
+                         run, log, builder)
         _render_all(nbs, staging, params, t, fmt, period, as_of, run)
-        s0 = time.perf_counter()
-        from clvlib.report.statements import publish
+        if _has_pay(nbs):
+            s0 = time.perf_counter()
+            from clvlib.report.statements import publish
 
-        run["statements"] = publish(staging, params, as_of=as_of)      # private pages and payroll, not linked
-        run["timings"]["statements"] = {"render_s": round(time.perf_counter() - s0, 2)}
+            run["statements"] = publish(staging, params, as_of=as_of)      # private pages and payroll, not linked
+            run["timings"]["statements"] = {"render_s": round(time.perf_counter() - s0, 2)}
         run["status"] = "ok"
         return run
     except ClvError as e:
@@ -520,56 +502,130 @@ def _build(nbs, staging: Path, params, params_path: Path, period: str, as_of, st
         run["log"] = kept.lines
 
 
-def _build_stages(staging: Path, params_path: Path, period: str, as_of, run: dict, log) -> None:
-    """Compute every stage once, here, before the notebooks (which then only read ``data/``); the intake
-    is checked before anything that needs orders (``check_intake``)."""
+#: the stages the rep statements and the payroll export read
+STATEMENT_STAGES = ("payouts", "kpis", "customer_value", "history")
+
+
+def _has_pay(nbs) -> bool:
+    """True when the workbook reports pay (a notebook reads the payouts stage): then the run also writes
+    the rep statements and the payroll export."""
+    return any("payouts" in stages_needed(nb) for nb in nbs)
+
+
+STAGE_CALL = re.compile(r"""\.stage\(\s*["'](\w+)["']""")
+VIEW_STAGES = {"orders(": "intake", "table(": "intake", "with_names(": "intake", "credit(": "credit"}
+
+
+def stages_needed(nb: Path) -> list[str]:
+    """The stages a notebook reads (``wb.stage("...")`` calls and the table views), with what they need:
+    the runner starts the notebook once these are built."""
     from clvlib import stages
-    from clvlib.workbook import Workbook
 
-    wb = Workbook(period, str(as_of.date()), params_path, staging, charts=False)
-    names = stages.order()
-    log(f"stages: {', '.join(names)} ...")
-    for name in names:
-        s0 = time.perf_counter()
-        wb.stage(name)
-        run["stages"][name] = {"seconds": round(time.perf_counter() - s0, 2), "files": list(stages.get(name).files)}
-        if name == "intake":
-            run["inputs"] = json.loads((staging / "data" / "intake.json").read_text())["counts"]
-            check_intake(staging / "data", as_of)
+    code = "\n".join(c.get("source", "") if isinstance(c.get("source"), str) else "".join(c.get("source", []))
+                     for c in json.loads(nb.read_text(encoding="utf-8"))["cells"] if c.get("cell_type") == "code")
+    names = set(STAGE_CALL.findall(code)) | {st for view, st in VIEW_STAGES.items() if f"wb.{view}" in code}
+    return stages.order(sorted(n for n in names if n in stages.REGISTRY)) if names else []
 
 
-def _execute_all(nbs, staging: Path, parameters: dict, cwd: Path, stop: _Stop, workers: int, run: dict, log):
-    """Execute the notebooks, ``workers`` at a time (each in its own kernel); the first failure, in the
-    notebooks' order, is raised once every started notebook has finished."""
-    from concurrent.futures import ThreadPoolExecutor
+class _StageBuilder(threading.Thread):
+    """Builds every stage once, in dependency order, in the runner's process (the notebooks then only
+    read ``data/``); a notebook waits for the stages it needs. The intake is checked first."""
 
-    def one(i_nb):
-        i, nb = i_nb
-        s0 = time.perf_counter()
-        log(f"[{i}/{len(nbs)}] {nb.stem} ...")
-        _execute(nb, staging / "notebooks" / nb.name, parameters, cwd, stop)
-        run["timings"][nb.stem] = {"execute_s": round(time.perf_counter() - s0, 2)}
+    def __init__(self, staging: Path, params_path: Path, period: str, as_of, run: dict, log, names=None):
+        super().__init__(name="stages", daemon=True)
+        self.args = staging, params_path, period, as_of, run, log
+        from clvlib import stages
 
-    if workers <= 1 or len(nbs) == 1:
-        for item in enumerate(nbs, 1):
-            one(item)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
-        futures = [pool.submit(one, item) for item in enumerate(nbs, 1)]
+        self.built = {name: threading.Event() for name in stages.order(names)}
+        self.error: BaseException | None = None
+
+    def run(self):
+        from clvlib import stages
+        from clvlib.workbook import Workbook
+
+        staging, params_path, period, as_of, run, log = self.args
         try:
-            while not all(f.done() for f in futures):
-                time.sleep(0.1)
-        except Interrupted:
-            with stop.deferred():
-                for f in futures:
-                    f.cancel()
-                deadline = time.monotonic() + 10
-                while not all(f.done() for f in futures) and time.monotonic() < deadline:
-                    _kill_kernels()
-                    time.sleep(0.2)
-            raise
-    for f in futures:
-        f.result()
+            wb = Workbook(period, str(as_of.date()), params_path, staging, charts=False)
+            if self.built:
+                log(f"stages: {', '.join(self.built)} ...")
+            for name in self.built:
+                s0 = time.perf_counter()
+                wb.stage(name)
+                run["stages"][name] = {"seconds": round(time.perf_counter() - s0, 2),
+                                       "files": list(stages.get(name).files)}
+                if name == "intake":
+                    run["inputs"] = json.loads((staging / "data" / "intake.json").read_text())["counts"]
+                    check_intake(staging / "data", as_of)
+                self.built[name].set()
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for a stage
+            self.error = e
+        finally:
+            for ev in self.built.values():
+                ev.set()
+
+    def wait_for(self, names):
+        for n in names:
+            self.built[n].wait()
+            if self.error is not None:
+                raise self.error
+
+
+def _execute_all(nbs, staging: Path, parameters: dict, cwd: Path, stop: _Stop, workers: int, run: dict, log,
+                 builder: _StageBuilder):
+    """Execute the notebooks, ``workers`` at a time, each as soon as the stages it reads are built. Each
+    worker keeps one kernel for all its notebooks (``clvlib.kernels``). The first failure, in the
+    notebooks' order, is raised once every started notebook has finished (a stage's failure first)."""
+    import queue
+
+    from clvlib import kernels
+
+    engine = kernels.register()
+    needs = {nb: stages_needed(nb) for nb in nbs}
+    todo: queue.Queue = queue.Queue()
+    for item in enumerate(nbs, 1):
+        todo.put(item)
+    outcomes = {nb: {} for nb in nbs}
+    done = {nb: threading.Event() for nb in nbs}
+
+    def worker():
+        try:
+            while True:
+                try:
+                    i, nb = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    builder.wait_for(needs[nb])
+                    s0 = time.perf_counter()
+                    log(f"[{i}/{len(nbs)}] {nb.stem} ...")
+                    _papermill(nb, staging / "notebooks" / nb.name, parameters, cwd, outcomes[nb], engine)
+                    run["timings"][nb.stem] = {"execute_s": round(time.perf_counter() - s0, 2)}
+                except BaseException as e:  # noqa: BLE001 - a stage's failure, handed to the main thread
+                    outcomes[nb]["stage_error"] = e
+                finally:
+                    done[nb].set()
+        finally:
+            kernels.shutdown_here()
+
+    threads = [threading.Thread(target=worker, name=f"notebooks-{k}", daemon=True) for k in range(max(1, workers))]
+    for th in threads:
+        th.start()
+    try:
+        while not all(ev.is_set() for ev in done.values()) or builder.is_alive():
+            time.sleep(0.1)
+    except Interrupted:
+        with stop.deferred():
+            deadline = time.monotonic() + 10
+            while not all(ev.is_set() for ev in done.values()) and time.monotonic() < deadline:
+                _kill_kernels()               # the workers then see a dead kernel and return
+                time.sleep(0.2)
+        raise
+    if builder.error is not None:
+        raise builder.error
+    for nb in nbs:
+        if "stage_error" in outcomes[nb]:
+            raise outcomes[nb]["stage_error"]
+        _raise_for(nb, staging / "notebooks" / nb.name, outcomes[nb])
 
 
 def _keep_failed(e: ClvError, staging: Path, reports_dir: Path, period: str, t0: float):

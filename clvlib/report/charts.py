@@ -37,7 +37,8 @@ def theme() -> dict:
             "title": {"fontSize": 15, "fontWeight": 600, "anchor": "start", "color": "#1d2733", "offset": 10},
             "axis": {"labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": 500, "labelColor": "#444",
                      "titleColor": "#333", "gridColor": "#e9edf2", "domainColor": "#b8c2cc", "tickColor": "#b8c2cc"},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal"},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal",
+                       "labelLimit": 320, "columns": 3},
             "line": {"strokeWidth": 2.2},
             "point": {"size": 40},
             "bar": {"cornerRadiusEnd": 2},
@@ -71,7 +72,10 @@ def render(spec: dict, **_) -> dict:
 
 
 def enable() -> None:
-    """Use the offline renderer and the project's theme for every chart in this kernel."""
+    """Use the offline renderer and the project's theme for every chart in this kernel, starting a new
+    page: its first chart carries the Vega bundle again (a kernel may run several notebooks in a row)."""
+    _state["bundle_sent"] = False
+    _state["count"] = 0
     if "clv" not in alt.renderers.names():
         alt.renderers.register("clv", render)
     _ = alt.renderers.enable("clv")
