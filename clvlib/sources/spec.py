@@ -29,6 +29,18 @@ A sources file (``params/sources/*.yaml``) looks like::
       customers: {file: customers.csv}
       nps: null                      # not available (optional tables only)
 
+A table may instead be a query against a database (:mod:`clvlib.sources.sql`)::
+
+    database:                        # for every table with a `query` (a table may have its own)
+      url: postgresql+psycopg://clv_reader@db.example.com:5432/odoo   # a SQLAlchemy URL, no password
+      password_env: CLV_DB_PASSWORD  # the environment variable that holds the password
+      parameters: {company_id: 1}    # bound to :company_id in the queries
+    tables:
+      orders:
+        query: select name as order_id, invoice_date as order_date, ... from account_move order by id
+        query_name: invoices         # names the query in source_file (default: the table's name)
+        version_query: select count(*), max(write_date) from account_move   # optional, see sql.py
+
 A table without ``columns`` is expected in the canonical column names already. Matching of headers and
 of ``values`` keys ignores case and surrounding spaces.
 
@@ -86,6 +98,27 @@ def _codec(v) -> bool:
         return False
 
 
+def _url(v) -> bool:
+    """A SQLAlchemy URL that parses (``dialect+driver://user@host:port/database?options``)."""
+    if not _text(v):
+        return False
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(v)
+    except ArgumentError:
+        return False
+    return True
+
+
+def _no_password(v) -> bool:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(v)
+    return url.password is None and "password" not in {k.lower() for k in url.query}
+
+
 def _as_list(v):
     """A single name where a list is expected is a list of one."""
     return [v] if isinstance(v, str) else v
@@ -111,6 +144,14 @@ NonZero = checked(float, lambda v: isinstance(v, (int, float)) and not isinstanc
                   "a non-zero number, e.g. 0.01 for percentages or 1000 for amounts in thousands")
 Currency = checked(str, lambda v: isinstance(v, str) and bool(re.fullmatch(r"[A-Z]{3}", v)),
                    "a 3-letter ISO 4217 code in capitals such as USD")
+Url = checked(str, _url, "a SQLAlchemy URL such as postgresql+psycopg://reader@db.example.com:5432/erp, "
+                         "sqlite:///erp.db or duckdb:///erp.duckdb")
+EnvName = checked(str, lambda v: isinstance(v, str) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v)),
+                  "the name of an environment variable such as CLV_DB_PASSWORD")
+Sql = checked(str, _text, "a SQL query (SELECT ...)")
+Bindable = checked(dict[str, Any], lambda v: isinstance(v, dict) and all(
+    isinstance(x, (str, int, float, bool)) and re.fullmatch(r"[A-Za-z_]\w*", k) for k, x in v.items()),
+    "a mapping of parameter names to values, such as {company_id: 1}")
 DateOrder = Literal["auto", "ymd", "dmy", "mdy"]
 Decimal = checked(str, lambda v: v in (".", ","), "'.' or ','")
 MaxAge = checked(int, lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 3660,
@@ -165,6 +206,26 @@ def _allowed(col: contract.Column):
     return check
 
 
+class DatabaseSpec(Settings):
+    """The database the ``query`` tables read from: its URL (without the password) and where the password is."""
+
+    unknown_key: ClassVar[str] = "unknown key"
+    url: Url = Field(description="SQLAlchemy URL without the password; a relative sqlite/duckdb path is relative "
+                                 "to `folder`")
+    password_env: EnvName | None = Field(None, description="Environment variable holding the password (never "
+                                                           "written in a file)")
+    parameters: Bindable = Field({}, description="Values bound to :name placeholders in the queries")
+    chunk_rows: int = Field(50_000, ge=100, le=10_000_000, description="Rows fetched at a time")
+
+    @field_validator("url")
+    @classmethod
+    def _url_without_password(cls, v):
+        if not _no_password(v):
+            raise Problem(None, "must not hold a password: remove it from the URL and name the environment "
+                                "variable that holds it in password_env")
+        return v
+
+
 class FileOptions(Settings):
     """How the files are read: the sources file's top level gives defaults, a table may override them."""
 
@@ -180,7 +241,14 @@ class TableSpec(FileOptions):
 
     unknown_key: ClassVar[str] = "unknown key"
     table: ClassVar[str] = ""
-    file: FileName = Field(description="The file, a glob of monthly files, or a folder holding the table")
+    file: FileName | None = Field(None, description="The file, a glob of monthly files, or a folder holding "
+                                                    "the table")
+    query: Sql | None = Field(None, description="Instead of `file`: a SQL query whose columns are the table's")
+    query_name: Text | None = Field(None, description="Names the query in source_file (default: the table name)")
+    version_query: Sql | None = Field(None, description="A query returning one row that changes whenever the "
+                                                        "query's data does (default: its row count and the day)")
+    database: DatabaseSpec | None = Field(None, description="The database of this table's query (default: the "
+                                                            "file's `database`)")
     sheet: Sheet | None = Field(None, description="For .xlsx: a sheet name or number (0 = first)")
     format: Literal["csv", "xlsx", "parquet"] | None = Field(None, description="csv, xlsx or parquet (default: "
                                                                               "from the file name)")
@@ -274,6 +342,7 @@ class SourcesSpec(FileOptions):
     unknown_key: ClassVar[str] = "unknown key"
     description: Text | None = Field(None, description="What this file reads (shown by check-data)")
     folder: Path_ = Field(".", description="Where the files are; relative to the sources file")
+    database: DatabaseSpec | None = Field(None, description="The database that tables with a `query` read from")
     tables: _tables_model() = Field(description="which file feeds each table of the data contract")
 
 
@@ -290,7 +359,29 @@ def _checks(raw: dict, spec) -> list[str]:
     for name, t in tables.items():
         if name in contract.TABLES and isinstance(t, dict):
             problems += _by_name_problems(name, t)
+            problems += _file_or_query_problems(name, t, raw.get("database"))
     return problems
+
+
+FILE_ONLY = ("sheet", "format", "encoding", "delimiter", "header_row")
+
+
+def _file_or_query_problems(name: str, t: dict, database) -> list[str]:
+    """A table reads either a file or a query (with a database to run it on), and only the options that apply."""
+    where = f"tables.{name}"
+    has_file, has_query = t.get("file") is not None, t.get("query") is not None
+    if not has_file and not has_query:
+        return [f"{where}: needs `file` (a file, glob or folder) or `query` (SQL against a database)"]
+    if has_file and has_query:
+        return [f"{where}: `file` and `query` exclude each other; keep one"]
+    if has_file:
+        return [f"{where}.{k}: applies to a `query` only" for k in ("query_name", "version_query", "database")
+                if t.get(k) is not None]
+    out = [f"{where}.{k}: applies to files only" for k in FILE_ONLY if t.get(k) is not None]
+    if t.get("database") is None and database is None:
+        out.append(f"{where}.query: needs a database: set `database: {{url: ...}}` at the top of the sources file "
+                   "or in the table")
+    return out
 
 
 def _by_name_problems(name: str, t: dict) -> list[str]:
@@ -330,6 +421,25 @@ class TableSource:
     invert: set[str] = field(default_factory=set)
     base: str | None = None                                      # fx_rates: quote currency
     max_age_days: int | None = None                              # fx_rates: overrides params
+    query: str | None = None                                     # a SQL source: its query ...
+    query_name: str | None = None
+    version_query: str | None = None
+    database: "Database | None" = None                           # ... and the database it runs on
+
+    @property
+    def sql(self) -> bool:
+        """True for a table read from a database query rather than files."""
+        return self.query is not None
+
+    @property
+    def label(self) -> str:
+        """How rows of a SQL table name their source (``source_file``): the URL without user, password and
+        host options that carry secrets, then ``#`` and the query's name."""
+        return f"{self.database.safe_url}#{self.query_name or self.table}" if self.sql else self.pattern
+
+    def where(self, name: str):
+        """The path (files) or label (SQL) of an input named ``name`` in ``source_file``."""
+        return name if self.sql else self.folder / name
 
     def candidates(self, canon: str) -> list[str]:
         """The headers that may hold ``canon`` in a file, in order of preference."""
@@ -341,7 +451,10 @@ class TableSource:
         return canon in self.headers or canon in self.columns
 
     def files(self) -> list[Path]:
-        """The files this table reads, sorted (a glob or a folder may hold several monthly files)."""
+        """The files this table reads, sorted (a glob or a folder may hold several monthly files); none for
+        a SQL table."""
+        if self.sql:
+            return []
         p = Path(self.pattern)
         if not p.is_absolute():
             p = self.folder / p
@@ -367,10 +480,37 @@ class TableSource:
 
 
 @dataclass
+class Database:
+    """A database named in a sources file: the URL as written (no password), the environment variable that
+    holds the password, bind parameters and the fetch size. See :mod:`clvlib.sources.sql`."""
+
+    url: str
+    password_env: str | None = None
+    parameters: dict = field(default_factory=dict)
+    chunk_rows: int = 50_000
+
+    @property
+    def safe_url(self) -> str:
+        from clvlib.sources.sql import safe_url
+
+        return safe_url(self.url)
+
+
+@dataclass
 class Sources:
     file: Path
     folder: Path
     tables: dict[str, TableSource]
+
+
+def _database(d: DatabaseSpec | None, folder: Path) -> Database | None:
+    """The runtime form of a ``database:`` block; a relative sqlite/duckdb file is relative to ``folder``."""
+    if d is None:
+        return None
+    from clvlib.sources.sql import resolve_file_url
+
+    return Database(url=resolve_file_url(d.url, folder), password_env=d.password_env,
+                    parameters=dict(d.parameters), chunk_rows=d.chunk_rows)
 
 
 def _table_source(name: str, t: TableSpec, spec: SourcesSpec, folder: Path) -> TableSource:
@@ -390,7 +530,9 @@ def _table_source(name: str, t: TableSpec, spec: SourcesSpec, folder: Path) -> T
             for k in ("date_order", "encoding", "delimiter", "decimal")}
     defaults = {"date_order": "auto", "encoding": "auto", "delimiter": "auto", "decimal": "."}
     return TableSource(
-        table=name, pattern=t.file, folder=folder, format=t.format, sheet=t.sheet,
+        table=name, pattern=t.file, folder=folder, format=t.format, sheet=t.sheet, query=t.query,
+        query_name=t.query_name, version_query=t.version_query,
+        database=_database(t.database or spec.database, folder) if t.query is not None else None,
         header_row=None if t.header_row == "auto" else t.header_row,
         columns=cols, constants=consts, values=values, headers=headers, optional=optional,
         by_name={norm(h) for h in t.by_name}, scale={k: float(f) for k, f in t.scale if f is not None},
