@@ -178,18 +178,19 @@ def read_query(ts, usecols: set[str] | None = None):
 
 
 def _frame(rows, names: list[str], keep: list[int]) -> pd.DataFrame:
-    """One chunk of rows as columns: decimals as floats, text as Arrow strings, the rest as the driver gave it."""
+    """One chunk of rows as columns: decimals and floats as floats, whole numbers as nullable integers (an
+    id 2 stays "2", not "2.0"), text as Arrow strings, anything else (dates, mixed) as the driver gave it."""
+    typed = {"decimal": float, "floating": float, "mixed-integer-float": float, "integer": "Int64",
+             "boolean": "boolean", "string": pd.StringDtype("pyarrow"), "empty": pd.StringDtype("pyarrow")}
     cols = {}
     for i in keep:
         values = [r[i] for r in rows]
         s = pd.Series(values, dtype=object)
-        kind = pd.api.types.infer_dtype(s, skipna=True)
-        if kind == "decimal":
-            s = pd.Series([None if v is None else float(v) for v in values], dtype=float)
-        elif kind in ("string", "empty"):
-            s = s.astype(pd.StringDtype("pyarrow"))
-        elif kind in ("integer", "floating", "mixed-integer-float", "boolean") and not s.isna().any():
-            s = pd.Series(values)
+        dtype = typed.get(pd.api.types.infer_dtype(s, skipna=True))
+        if dtype is float:
+            s = pd.Series([np.nan if v is None else float(v) for v in values], dtype=float)
+        elif dtype is not None:
+            s = s.astype(dtype)
         cols[names[i]] = s
     return pd.DataFrame(cols)
 
