@@ -207,7 +207,10 @@ def _on_database(database, queries: list[str]):
     from clvlib.sources.sql import _connection
 
     with _connection(database) as conn:
+        if conn.dialect.name == "postgresql":       # sort and hash the customers in memory, this query only
+            conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
         counts = conn.execute(sa.text(queries[0])).fetchone()
-        result = conn.execute(sa.text(queries[1]))
-        df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    return counts, df
+        result = conn.execution_options(stream_results=True, yield_per=100_000).execute(sa.text(queries[1]))
+        names = list(result.keys())
+        parts = [pd.DataFrame(rows, columns=names) for rows in result.partitions(100_000)]
+    return counts, pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=names)
