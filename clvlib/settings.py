@@ -32,7 +32,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Callable, ClassVar, Literal, Union
 
 import yaml
 from annotated_types import Ge, Gt, Le, Lt
@@ -46,9 +46,17 @@ __all__ = ["Settings", "Expect", "Problem", "Problems", "checked", "read_yaml", 
 
 
 class Settings(BaseModel):
-    """Base of every settings model: unknown keys are errors, types are not coerced, nulls take defaults."""
+    """Base of every settings model: unknown keys are errors, types are not coerced, nulls take defaults.
+
+    ``unknown_key`` is the start of the message for a key the model does not know (a model whose keys
+    are names of something else says so: "not a column of orders"); the known keys and the closest one
+    follow it. ``expected`` is what the model's mapping is, in words, for the message when something
+    else was given.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True, validate_default=False)
+    unknown_key: ClassVar[str] = "unknown setting"
+    expected: ClassVar[str] = "a mapping of settings"
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,10 @@ def read_yaml(path: str | Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ParamsError("file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise ParamsError(f"not UTF-8 text (byte {e.start + 1} cannot be decoded); save the file as UTF-8",
+                          file=path) from None
+    except OSError as e:
         raise ParamsError(f"cannot read it ({e.__class__.__name__}: {e})", file=path) from None
     try:
         return yaml.safe_load(text)
@@ -249,10 +260,12 @@ def _message(e: dict, model, loc: tuple) -> str:
         help_ = field.description if field is not None and field.description else ""
         return "required" + (f" ({help_})" if help_ else "")
     if kind == "extra_forbidden":
-        known = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        model_ = isinstance(parent, type) and issubclass(parent, BaseModel)
+        known = list(parent.model_fields) if model_ else []
+        head = getattr(parent, "unknown_key", "unknown setting") if model_ else "unknown setting"
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"did you mean {close[0]}? " if close else ""
-        return f"unknown setting ({hint}known here: {', '.join(known)})" if known else "unknown setting"
+        return f"{head} ({hint}known here: {', '.join(known)})" if known else head
     if kind == "setting":
         return f"must be {e['ctx']['expected']}{got}"
     if kind == "union_tag_invalid":
@@ -322,7 +335,9 @@ def _expected(kind: str, field, annotation, e: dict) -> str | None:
             return "one of " + ", ".join(map(str, choices))
         return None
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return "a mapping of settings"
+        inner = _unwrap(annotation)
+        return getattr(inner, "expected", "a mapping of settings") if isinstance(inner, type) else \
+            "a mapping of settings"
     if kind in ("list_type", "tuple_type"):
         return "a list"
     return None

@@ -97,3 +97,7 @@ def lifetimes_reference():
     import pandas as pd
 
     return pd.read_csv(DATA / "cdnow_lifetimes_reference.csv").set_index("customer_id")
+
+
+# ------------------------------------------------------------------ PostgreSQL (tests/pg_support.py)
+from pg_support import postgres  # noqa: E402,F401  (the session's throwaway PostgreSQL server)

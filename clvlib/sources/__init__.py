@@ -29,7 +29,7 @@ import pandas as pd
 
 from clvlib import contract, money
 from clvlib.errors import DataError
-from clvlib.sources import credit, reasons
+from clvlib.sources import credit, reasons, sql
 from clvlib.sources.readers import FIELDS, FILE, FORMULA, HEADER, PROBLEM, ROW, read_any, read_file, sha256
 from clvlib.sources.reasons import Note
 from clvlib.sources.repairs import RULES as REPAIR_RULES, Repairs, summary as repair_summary
@@ -88,74 +88,24 @@ def _relative(path: Path, folder: Path) -> str:
 
 
 def read_table(ts: TableSource, notes: list[str] | None = None):
-    """Read all files of one table and map their columns to the contract's names.
+    """Read all files of one table (or its query) and map their columns to the contract's names.
 
     Returns ``(raw, files, headers)``: the rows (canonical column names, ``_row``, ``_file``, name flags),
     ``[{file, sha256, rows, blank_rows}]`` and canonical column -> the header it came from (first file).
+    For a SQL table the one "file" is the query (``ts.label``) and its sha256 that of the rows read.
     """
     table = contract.table(ts.table)
-    files = ts.files()
-    if not files:
-        raise DataError(f"no file matches '{ts.pattern}' for table {ts.table}; check `folder` and `file` in "
-                        "the sources file", file=ts.folder)
     notes = notes if notes is not None else []
     expect = [ts.candidates(c.name) for c in table.columns if c.required and c.name not in ts.constants]
     usecols = {norm(h) for c in table.columns for h in ts.candidates(c.name)}
     frames, info, used = [], [], {}
-    pool = ThreadPoolExecutor(max_workers=1)          # hash the files while they are being parsed
-    digests = [pool.submit(sha256, path) for path in files if path.is_file()]
-    pool.shutdown(wait=False)
-    for k, path in enumerate(files):
-        fr = read_file(path, ts.file_format(path), sheet=ts.sheet, encoding=ts.encoding, delimiter=ts.delimiter,
-                       header_row=ts.header_row, expect=expect, usecols=usecols)
-        df = fr.frame
-        present = {}
-        for h in df.columns:
-            present.setdefault(norm(h), h)
-        cols: dict[str, pd.Series] = {}
-        found_as: dict[str, str] = {}
-        for col in table.columns:
-            canon = col.name
-            if canon in ts.constants:
-                continue
-            cands = ts.candidates(canon)
-            found = next((present[norm(h)] for h in cands if norm(h) in present), None)
-            if found is not None:
-                cols[canon] = df[found]
-                found_as[canon] = found
-                used.setdefault(canon, found)
-                if canon in NAME_LOOKUPS and ts.by_name:
-                    cols[NAME_FLAG + canon] = pd.Series(norm(found) in ts.by_name, index=df.index)
-                continue
-            shown = ", ".join(h for h in fr.headers[:40] if not h.startswith("_col"))
-            what = " or ".join(f"'{h}'" for h in cands)
-            mapped = f" (mapped to {canon})" if cands != [canon] else ""
-            if col.required:
-                raise DataError(f"required column {what}{mapped} not found in the header (row {fr.header_row}); "
-                                f"the file's columns are: {shown} — fix `columns.{canon}` for table {ts.table} "
-                                "in the sources file, or export that column", file=path, column=cands[0])
-            if ts.explicit(canon) and canon not in ts.optional:
-                raise DataError(f"column {what}{mapped} not found in the header (row {fr.header_row}); the "
-                                f"file's columns are: {shown} — fix or remove `columns.{canon}` for table "
-                                f"{ts.table} in the sources file, or write it as {{header: ..., optional: true}}",
-                                file=path, column=cands[0])
-            if ts.explicit(canon):
-                default = "empty" if col.default is None else reasons.shown(col.default)
-                notes.append(reasons.note("column_absent", table=ts.table, file=path.name, header=what,
-                                          column=canon, default=default))
-        out = pd.DataFrame(cols, index=df.index)
-        for extra in (ROW, PROBLEM, RAW_TEXT, FIELDS, HEADER):
-            if extra in df.columns:
-                out[extra] = df[extra]
-        for canon, header in found_as.items():
-            if FORMULA + header in df.columns:
-                out[FORMULA + canon] = df[FORMULA + header]
-        out[FILE] = _relative(path, ts.folder)
+    for name, where, fr, digest in _inputs(ts, expect, usecols):
+        out = _mapped(ts, table, fr, where, notes, used)
+        out[FILE] = name
         frames.append(out)
-        info.append({"file": str(path), "sha256": digests[k].result(), "rows": len(out),
-                     "blank_rows": fr.blank_rows})
+        info.append({"file": str(where), "sha256": digest(), "rows": len(out), "blank_rows": fr.blank_rows})
         if fr.blank_rows:
-            notes.append(reasons.note("blank_rows", table=ts.table, file=path.name, n=f"{fr.blank_rows:,}"))
+            notes.append(reasons.note("blank_rows", table=ts.table, file=Path(where).name, n=f"{fr.blank_rows:,}"))
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     for c in raw.columns:
         if c.startswith(NAME_FLAG):
@@ -165,6 +115,83 @@ def read_table(ts: TableSource, notes: list[str] | None = None):
     return raw, info, used
 
 
+def _inputs(ts: TableSource, expect, usecols):
+    """(name in ``source_file``, path or label, FileRead, digest function) for each input of the table:
+    its files in order (hashed while they are parsed), or its query."""
+    if ts.sql:
+        fr = sql.read_query(ts, usecols)
+        yield ts.label, ts.label, fr, lambda: sql.digest(fr.frame.drop(columns=[ROW]))
+        return
+    files = ts.files()
+    if not files:
+        raise DataError(f"no file matches '{ts.pattern}' for table {ts.table}; check `folder` and `file` in "
+                        "the sources file", file=ts.folder)
+    pool = ThreadPoolExecutor(max_workers=1)          # hash the files while they are being parsed
+    digests = [pool.submit(sha256, path) for path in files if path.is_file()]
+    pool.shutdown(wait=False)
+    for k, path in enumerate(files):
+        fr = read_file(path, ts.file_format(path), sheet=ts.sheet, encoding=ts.encoding, delimiter=ts.delimiter,
+                       header_row=ts.header_row, expect=expect, usecols=usecols)
+        yield _relative(path, ts.folder), path, fr, digests[k].result
+
+
+def _mapped(ts: TableSource, table: contract.Table, fr, where, notes: list, used: dict) -> pd.DataFrame:
+    """One input's columns under their canonical names (with ``_row`` and the problem columns); a mapped
+    column missing from it stops with one line, an optional one is noted."""
+    df = fr.frame
+    present = {}
+    for h in df.columns:
+        present.setdefault(norm(h), h)
+    cols: dict[str, pd.Series] = {}
+    found_as: dict[str, str] = {}
+    for col in table.columns:
+        canon = col.name
+        if canon in ts.constants:
+            continue
+        cands = ts.candidates(canon)
+        found = next((present[norm(h)] for h in cands if norm(h) in present), None)
+        if found is not None:
+            cols[canon] = df[found]
+            found_as[canon] = found
+            used.setdefault(canon, found)
+            if canon in NAME_LOOKUPS and ts.by_name:
+                cols[NAME_FLAG + canon] = pd.Series(norm(found) in ts.by_name, index=df.index)
+            continue
+        _missing_column(ts, col, cands, fr, where, notes)
+    out = pd.DataFrame(cols, index=df.index)
+    for extra in (ROW, PROBLEM, RAW_TEXT, FIELDS, HEADER):
+        if extra in df.columns:
+            out[extra] = df[extra]
+    for canon, header in found_as.items():
+        if FORMULA + header in df.columns:
+            out[FORMULA + canon] = df[FORMULA + header]
+    return out
+
+
+def _missing_column(ts: TableSource, col: contract.Column, cands: list[str], fr, where, notes: list):
+    """A column of the contract that the input does not have: fatal if required or mapped, else a note."""
+    canon = col.name
+    shown = ", ".join(h for h in fr.headers[:40] if not h.startswith("_col"))
+    what = " or ".join(f"'{h}'" for h in cands)
+    mapped = f" (mapped to {canon})" if cands != [canon] else ""
+    if ts.sql:
+        found, fix = f"among the query's columns: {shown}", "or add that column to the query"
+    else:
+        found, fix = (f"in the header (row {fr.header_row}); the file's columns are: {shown}",
+                      "or export that column")
+    if col.required:
+        raise DataError(f"required column {what}{mapped} not found {found} — fix `columns.{canon}` for table "
+                        f"{ts.table} in the sources file, {fix}", file=where, column=cands[0])
+    if ts.explicit(canon) and canon not in ts.optional:
+        raise DataError(f"column {what}{mapped} not found {found} — fix or remove `columns.{canon}` for table "
+                        f"{ts.table} in the sources file, or write it as {{header: ..., optional: true}}",
+                        file=where, column=cands[0])
+    if ts.explicit(canon):
+        default = "empty" if col.default is None else reasons.shown(col.default)
+        notes.append(reasons.note("column_absent", table=ts.table, file=Path(str(where)).name, header=what,
+                                  column=canon, default=default))
+
+
 def newest_date(ts: TableSource, column: str = "order_date"):
     """The newest readable date of ``column`` over the table's files (None if none), reading only that
     column — with the same header alternatives, title-row detection and encodings as ``load_inputs``."""
@@ -172,9 +199,11 @@ def newest_date(ts: TableSource, column: str = "order_date"):
 
     cands = ts.candidates(column)
     newest = None
-    for path in ts.files():
-        fr = read_file(path, ts.file_format(path), sheet=ts.sheet, encoding=ts.encoding, delimiter=ts.delimiter,
-                       header_row=ts.header_row, expect=[cands], usecols={norm(h) for h in cands})
+    usecols = {norm(h) for h in cands}
+    reads = [sql.read_query(ts, usecols)] if ts.sql else (
+        read_file(path, ts.file_format(path), sheet=ts.sheet, encoding=ts.encoding, delimiter=ts.delimiter,
+                  header_row=ts.header_row, expect=[cands], usecols=usecols) for path in ts.files())
+    for fr in reads:
         present = {norm(h): h for h in fr.frame.columns}
         found = next((present[norm(h)] for h in cands if norm(h) in present), None)
         if found is None:
@@ -339,7 +368,8 @@ class _Intake:
             return
         more = f" (also implausible: {', '.join(d.currency for d in doubts[1:])})" if len(doubts) > 1 else ""
         files = fts.files() if fts is not None else []
-        where = files[0] if len(files) == 1 else (fts.folder / fts.pattern if fts is not None else self.sources.file)
+        where = (files[0] if len(files) == 1 else fts.label if fts is not None and fts.sql else
+                 fts.folder / fts.pattern if fts is not None else self.sources.file)
         raise DataError(messages[0] + more + "; or set fx.plausibility: warn in the params to go on with a warning",
                         file=where, column=self.headers.get("fx_rates", {}).get("rate", "rate"))
 
@@ -441,6 +471,6 @@ def fx_doubt_message(d: money.FxDoubt, rc: str, fts: TableSource | None, sources
             f"({d.others_order:,.0f} {rc}; {found}) — check `invert:`, `base:` and `scale:` in {where}")
 
 
-def _source_path(sources: Sources, table: str, name: str) -> Path:
+def _source_path(sources: Sources, table: str, name: str):
     ts = sources.tables.get(table)
-    return (ts.folder if ts is not None else sources.folder) / name
+    return ts.where(name) if ts is not None else sources.folder / name

@@ -363,6 +363,8 @@ def _broadcast(one: pd.Series, n: int, index) -> pd.Series:
 
 
 def _path(source, name: str):
+    if hasattr(source, "where"):
+        return source.where(name)
     return source.folder / name if getattr(source, "folder", None) is not None else name
 
 

@@ -18,7 +18,10 @@ from clvlib.stages.base import Stage, register
 
 def inputs_stamp(params) -> dict:
     """Size and modification time of every input file and of the sources file (for the fingerprint):
-    the sources file is named by its resolved path, so two spellings of one path are one input."""
+    the sources file is named by its resolved path, so two spellings of one path are one input. A table
+    read from a database query is stamped by :func:`clvlib.sources.sql.version` (its source, the query's
+    hash and the result of its version query, or its row count and the day)."""
+    from clvlib.sources import sql
     from clvlib.sources.spec import load_sources
     from clvlib.workbook import ensure_demo_data
 
@@ -29,6 +32,9 @@ def inputs_stamp(params) -> dict:
     for f in [path] + [f for ts in srcs.tables.values() for f in ts.files()]:
         st = f.stat() if f.exists() else None
         files[str(f)] = [st.st_size, st.st_mtime_ns] if st else None
+    for ts in srcs.tables.values():
+        if ts.sql:
+            files[f"{ts.table}: {ts.label}"] = sql.version(ts)
     return files
 
 
