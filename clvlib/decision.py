@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 
 PILOT_OUTCOMES = ("retention_rate", "repurchase_rate", "margin_pct", "clv_change_built_1m")
+NOISE_COLUMNS = ["rep_id", "change", "expected_by_chance", "noise_sd", "low", "high", "within_noise", "lower_end",
+                 "value", "rank", "rank_low", "rank_high", "tied_within_noise"]
+PAIR_COLUMNS = ["rep_a", "rep_b", "difference", "low", "high", "p_a_ahead", "within_noise"]
 
 
 @dataclass
@@ -162,8 +165,15 @@ def decide(*, pay, plans, inputs, orders, history, kpis, reps, settings: dict) -
         notes.append(f"no weight sweep: the sweep plan {s['sweep_plan']!r} is not among the plans")
     claim = hunter_claim(equal, rep_figures(inputs), commission_plan=current, hybrid_plan=s["sweep_plan"],
                          clv_only_plan=s.get("clv_only_plan") if s.get("clv_only_plan") in plans else None)
-    noise_table, pairs, _ = _noise(orders, history.owners, _month_before(inputs.months[0]), inputs.months[-1],
-                                   s["as_of"], s["clv"], s["level"], s["noise_sims"], s["seed"])
+    start, end = _month_before(inputs.months[0]), inputs.months[-1]
+    unfit = [m for m in (start, end) if m in history.fallback or m not in set(history.customers["month"])]
+    if unfit:
+        noise_table, pairs = pd.DataFrame(columns=NOISE_COLUMNS), pd.DataFrame(columns=PAIR_COLUMNS)
+        notes.append(f"no noise bands: the purchase model could not be fitted at {', '.join(unfit)}, so CLV built "
+                     "is a simple indicator without a band")
+    else:
+        noise_table, pairs, _ = _noise(orders, history.owners, start, end, s["as_of"], s["clv"], s["level"],
+                                       s["noise_sims"], s["seed"])
     pilot, events = pd.DataFrame(), pd.DataFrame()
     if s.get("pilot_team"):
         months = sorted(kpis.table["month"].unique())

@@ -9,8 +9,8 @@ without the intervals and the holdout check. The period's own month is the custo
 result itself, so the history's last month and the report's CLV are the same numbers.
 
 Stored long (``month, level, id, measure, value``) as ``history_customer.parquet``, with the books
-(``history_owners.parquet``: month, customer_id, rep_id, share) and the models' parameters
-(``history_models.parquet``).
+(``history_owners.parquet``: month, customer_id, rep_id, share — also for the 12 months before the
+window, which a rep's retention needs) and the models' parameters (``history_models.parquet``).
 """
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ MEASURES = ("clv", "p_alive", "frequency", "recency", "T", "monetary_value", "ex
             "margin_to_date", "expected_remaining_months")
 DATES = ("first_purchase", "last_purchase")
 LONG = ["month", "level", "id", "measure", "value"]
+#: months of books kept before the window: a rep's old-customer retention at a month reads the book of a
+#: year before, so the first month of the window has it too
+BOOK_YEAR = 12
 
 
 def month_window(period: str, n: int) -> list[str]:
@@ -100,6 +103,11 @@ def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as
 
     window = month_window(period, months)
     snaps, books, models, notes, fallback = [], [], [], [], {}
+    for m in month_window(period, months + BOOK_YEAR)[:BOOK_YEAR]:      # books of the year before the window
+        end = month_end(m, as_of)
+        o_m = orders[orders["order_date"] <= end]
+        if (o_m["doc_type"] == "invoice").any():
+            books.append(current_owners(ownership[ownership["valid_from"] <= end], end, o_m).assign(month=m))
     for m in window:
         end = month_end(m, as_of)
         o_m = known_on(orders, end)

@@ -267,24 +267,24 @@ def test_demo_transition_sums_and_floor(demo):
 
 
 def test_demo_hunters_claim(demo):
-    """What the demo shows (see the report): commission pays hunters far more than the CLV they build
-    (their books lost CLV on balance); the hybrid moves part of the way; farmers are paid about their
-    value share by commission, and the hybrid does not bring them closer."""
+    """What the demo shows (see the report): commission pays hunters far more than the CLV they build;
+    the hybrid moves part of the way; farmers and balanced reps are paid less than their value share by
+    commission, and the hybrid brings them closer."""
     f = rep_figures(demo.inputs)
     hc = hunter_claim(demo.pay.lines, f, commission_plan=demo.current, hybrid_plan="seed_hybrid",
                       clv_only_plan="clv_plan", archetypes=demo.archetypes)
     g = hc.groups[hc.groups["grouping"] == "archetype"].set_index(["plan", "group"])
     hunters_c, hunters_h = g.loc[(demo.current, "hunter")], g.loc[("seed_hybrid", "hunter")]
-    assert hunters_c["value_share"] < 0.05 < hunters_c["pay_share"] - hunters_c["value_share"]
+    assert hunters_c["pay_share"] - hunters_c["value_share"] > 0.2            # far more pay than value
     assert hunters_c["value_share"] < hunters_h["pay_share"] < hunters_c["pay_share"]
     assert g.loc[("clv_plan", "hunter"), "pay_share"] < hunters_h["pay_share"]
     assert hunters_c["mean_rank_gap"] > hunters_h["mean_rank_gap"] > 0
-    farmers_c, farmers_h = g.loc[(demo.current, "farmer")], g.loc[("seed_hybrid", "farmer")]
-    assert abs(farmers_c["pay_share"] - farmers_c["value_share"]) <= 0.05
-    assert abs(farmers_h["pay_share"] - farmers_h["value_share"]) > abs(farmers_c["pay_share"] - farmers_c["value_share"])
-    assert g.loc[(demo.current, "balanced"), "pay_share"] < g.loc[(demo.current, "balanced"), "value_share"] - 0.05
+    for group in ("farmer", "balanced"):
+        c, h = g.loc[(demo.current, group)], g.loc[("seed_hybrid", group)]
+        assert c["pay_share"] < c["value_share"]                               # commission underpays them
+        assert abs(h["pay_share"] - h["value_share"]) < abs(c["pay_share"] - c["value_share"])
     text = " ".join(hc.findings)
-    assert "as the article says" in text and "corrects part of it" in text and "not borne out" in text
+    assert "as the article says" in text and "corrects part of it" in text
     # the ranking: hunters rank better by revenue than by CLV built, more so than farmers
     r = hc.reps[hc.reps["plan"] == demo.current]
     gap = (r["clv_rank"] - r["commission_rank"]).groupby(r["archetype"]).mean()

@@ -82,9 +82,19 @@ def assert_same_tables(a, b):
 
 
 # ------------------------------------------------------------------ PostgreSQL = CSV
-def test_the_demo_in_postgres_gives_the_csv_tables(pg_demo, csv_inputs):
+def planted_amount_line(demo_params) -> int:
+    """The CSV line of the demo's planted unreadable amount (``12,O00.00``), from the demo's truth file."""
+    from clvlib.demo import load_truth
+
+    folder = load_sources(demo_params.path("sources")).folder
+    bad = next(d for d in load_truth(folder)["defects"] if d["column"] == "amount")
+    ids = pd.read_csv(folder / "orders.csv", dtype=str, usecols=["order_id"])["order_id"]
+    return int(ids.index[ids == bad["order_id"]][0]) + 2            # header = line 1
+
+
+def test_the_demo_in_postgres_gives_the_csv_tables(pg_demo, csv_inputs, demo_params):
     params, url, nulled = pg_demo
-    assert nulled == {("orders", "amount"): [18486]}           # 12,O00.00 cannot be a numeric: NULL
+    assert nulled == {("orders", "amount"): [planted_amount_line(demo_params)]}   # 12,O00.00 is no numeric: NULL
     pg = load_inputs(params)
     assert_same_tables(pg, csv_inputs)
     o = pg.tables["orders"]
@@ -223,15 +233,16 @@ def test_sources_file_rules_for_queries(tmp_path):
 
 
 # ------------------------------------------------------------------ the intake's fingerprint
-def test_the_stamp_sees_new_rows_and_the_version_query(pg_demo, postgres, tmp_path):
+def test_the_stamp_sees_new_rows_and_the_version_query(pg_demo, postgres, tmp_path, demo_params):
     params, url, _ = pg_demo
     before = inputs_stamp(params)
     assert inputs_stamp(params) == before                      # nothing changed: the intake is reused
     key = next(k for k in before if k.startswith("orders: "))
-    assert before[key]["version"] == [["19809"]] and "day" in before[key]
+    rows = len(pd.read_csv(load_sources(demo_params.path("sources")).folder / "orders.csv", usecols=["order_id"]))
+    assert before[key]["version"] == [[str(rows)]] and "day" in before[key]
     postgres.execute("INSERT INTO orders (line_no, order_id) VALUES (999999, 'X-1')", "demo")
     try:
-        assert inputs_stamp(params)[key]["version"] == [["19810"]]
+        assert inputs_stamp(params)[key]["version"] == [[str(rows + 1)]]
         tables = {t: {"query": f"select * from {t}"} for t in DEMO_COLUMNS}
         tables["orders"]["version_query"] = "select max(line_no) from orders"
         p = params_mod.load(company_yaml(tmp_path, sources_yaml(tmp_path / "s.yaml", url, tables=tables)))

@@ -43,8 +43,12 @@ class Kpis:
         return wide.reset_index()
 
     def company(self) -> pd.DataFrame:
-        """The company's KPIs by month (one row per month)."""
-        return self.level("company").drop(columns="id").set_index("month")
+        """The company's KPIs by month (one row per month, every defined measure: missing where the data
+        cannot give it, e.g. retention without a year of history)."""
+        from clvlib.kpis import DEFINITIONS
+
+        wide = self.level("company").drop(columns="id").set_index("month")
+        return wide.reindex(columns=list(dict.fromkeys([*wide.columns, *DEFINITIONS])))
 
     @property
     def customers(self) -> pd.DataFrame:

@@ -120,7 +120,9 @@ def _add_to_customer_value(t: Tiers, d: Path) -> None:
     months = sorted(t.tiers["month"].unique())
     cv["tier"] = cv["customer_id"].map(t.month(months[-1]))
     cv["tier_prev"] = cv["customer_id"].map(t.month(months[-2])) if len(months) > 1 else None
-    cv.to_parquet(path, index=False)
+    tmp = path.with_suffix(".parquet.tmp")
+    cv.to_parquet(tmp, index=False)
+    tmp.replace(path)             # atomically: a notebook may be reading the customer-value stage now
 
 
 def load(data_dir: Path) -> Tiers:
