@@ -1,9 +1,10 @@
 """The decision: every plan compared on the company's own history, at its own rates and at equal cost;
 the commission weight swept and a weight recommended; the transition of guarantee plans; the
-article's claim about the reps commission flatters; the noise in CLV-based pay and ranks; the pilot.
+article's claim about the reps commission flatters; the noise band of CLV-based pay (the bands of CLV
+built and ranks are the ``noise`` stage's); the pilot.
 
 Pure composition of the modules that compute each part (``clvlib.plans.backtest``, ``calibrate``,
-``transition``, ``claims``, ``clvlib.noise``, ``clvlib.pilot``) over the payouts stage's window — never
+``transition``, ``claims``, ``clvlib.pilot``) over the payouts stage's window — never
 by re-running notebooks. :func:`decide` returns a :class:`Decision`; the ``backtest`` stage saves it.
 """
 from __future__ import annotations
@@ -14,10 +15,6 @@ import numpy as np
 import pandas as pd
 
 PILOT_OUTCOMES = ("retention_rate", "repurchase_rate", "margin_pct", "clv_change_built_1m")
-NOISE_COLUMNS = ["rep_id", "change", "expected_by_chance", "noise_sd", "low", "high", "within_noise", "lower_end",
-                 "value", "rank", "rank_low", "rank_high", "tied_within_noise"]
-PAIR_COLUMNS = ["rep_a", "rep_b", "difference", "low", "high", "p_a_ahead", "within_noise"]
-
 
 @dataclass
 class Decision:
@@ -30,8 +27,7 @@ class Decision:
     recommendation: dict                 # weight, reasons, sweep_plan, rule
     transition: dict                     # plan -> {summary, protected (DataFrame), paths (DataFrame)}
     claim: pd.DataFrame                  # groups table of the hunters claim (commission flatters / not)
-    noise: pd.DataFrame                  # per rep: CLV built, band, within noise, rank band
-    noise_pairs: pd.DataFrame            # pairs of reps whose CLV built differs only by noise
+    pay_bands: pd.DataFrame              # per rep: the sweep plan's CLV-growth pay and its noise band
     pilot: pd.DataFrame                  # one row per outcome (empty without a pilot)
     pilot_events: pd.DataFrame           # event-study coefficients per outcome
     notes: list[str] = field(default_factory=list)
@@ -80,31 +76,6 @@ def _transitions(plans, inputs, baseline, switch):
     return out
 
 
-def _noise(orders, owners, start: str, end: str, as_of, clv_params, level: float, n_sims: int, seed: int):
-    """Band of each rep's CLV built over the window (``clvlib.noise.clv_change_bands``), the rank band,
-    and the pairs of reps whose difference is within the noise."""
-    from clvlib import noise
-    from clvlib.history import month_end
-
-    def books(m):
-        return owners[owners["month"] == m][["customer_id", "rep_id", "share"]]
-
-    sims = []
-    for m in (start, end):
-        f = noise.fit_models(orders, month_end(m, as_of), clv_params)
-        b = books(m).sort_values(["customer_id", "share", "rep_id"], ascending=[True, False, True])
-        groups = b.drop_duplicates("customer_id").set_index("customer_id")["rep_id"]
-        sims.append(noise.simulate_customers(f.purchase_model, f.spend_model, f.summary, clv_params["horizon_months"],
-                                             n_sims, seed, monthly_discount_rate=clv_params["monthly_discount_rate"],
-                                             time_unit=clv_params["time_unit"], fixed_value=f.fixed_value,
-                                             groups=groups))
-    bands = noise.clv_change_bands(sims[0], sims[1], books(start), books(end), level, transfers=False)
-    ranks = noise.rank_bands(bands.draws, level, point=bands.table["change"])
-    table = bands.table.join(ranks)
-    pairs = noise.pairs_within_noise(bands.draws, level, point=bands.table["change"])
-    return table.rename_axis("rep_id").reset_index(), pairs, bands
-
-
 def pilot_panel(kpi_table: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     """The rep-by-month panel of the pilot's outcomes (sales reps): retention, repurchase rate, margin %
     (12-month windows) and the month's CLV built (existing + new + lost)."""
@@ -136,7 +107,7 @@ def _pilot(kpi_table, reps, team, switch, level, seed):
     return pd.DataFrame(rows), pd.concat(events, ignore_index=True)
 
 
-def decide(*, pay, plans, inputs, orders, history, kpis, reps, settings: dict) -> Decision:
+def decide(*, pay, plans, inputs, orders, history, kpis, reps, noise_bands, settings: dict) -> Decision:
     """Every part of the decision for the window of ``pay`` (the payouts stage's result).
 
     ``settings``: ``current`` (today's plan), ``sweep_plan``, ``switch``, ``loss_threshold``,
@@ -165,15 +136,7 @@ def decide(*, pay, plans, inputs, orders, history, kpis, reps, settings: dict) -
         notes.append(f"no weight sweep: the sweep plan {s['sweep_plan']!r} is not among the plans")
     claim = hunter_claim(equal, rep_figures(inputs), commission_plan=current, hybrid_plan=s["sweep_plan"],
                          clv_only_plan=s.get("clv_only_plan") if s.get("clv_only_plan") in plans else None)
-    start, end = _month_before(inputs.months[0]), inputs.months[-1]
-    unfit = [m for m in (start, end) if m in history.fallback or m not in set(history.customers["month"])]
-    if unfit:
-        noise_table, pairs = pd.DataFrame(columns=NOISE_COLUMNS), pd.DataFrame(columns=PAIR_COLUMNS)
-        notes.append(f"no noise bands: the purchase model could not be fitted at {', '.join(unfit)}, so CLV built "
-                     "is a simple indicator without a band")
-    else:
-        noise_table, pairs, _ = _noise(orders, history.owners, start, end, s["as_of"], s["clv"], s["level"],
-                                       s["noise_sims"], s["seed"])
+    pay_bands = _pay_bands(equal, s["sweep_plan"], noise_bands)
     pilot, events = pd.DataFrame(), pd.DataFrame()
     if s.get("pilot_team"):
         months = sorted(kpis.table["month"].unique())
@@ -186,9 +149,20 @@ def decide(*, pay, plans, inputs, orders, history, kpis, reps, settings: dict) -
                     reps=rep_comparison(equal, inputs, current=current, loss_threshold=s["loss_threshold"]),
                     sweep=sweep, recommendation=rec,
                     transition=_transitions(plans, inputs, baseline, s["switch"] or inputs.months[0]),
-                    claim=claim.groups, noise=noise_table, noise_pairs=pairs, pilot=pilot, pilot_events=events,
+                    claim=claim.groups, pay_bands=pay_bands, pilot=pilot, pilot_events=events,
                     notes=notes)
 
 
-def _month_before(month: str) -> str:
-    return str(pd.Period(month, freq="M") - 1)
+def _pay_bands(lines: pd.DataFrame, plan: str, bands: pd.DataFrame) -> pd.DataFrame:
+    """Each rep's CLV-growth pay over the window under ``plan`` (at equal cost) and its noise band: the
+    band of the rep's CLV built times the rep's effective rate (pay / CLV built), the pay being linear in
+    the bridge lines it is computed from (floors and caps aside)."""
+    cols = ["rep_id", "pay", "pay_low", "pay_high", "clv_built", "within_noise"]
+    if bands.empty:
+        return pd.DataFrame(columns=cols)
+    p = lines[(lines["plan"] == plan) & (lines["component"] == "clv_growth")].groupby("rep_id")["amount_cents"].sum() / 100
+    b = bands.set_index("rep_id")
+    out = pd.DataFrame({"pay": p.reindex(b.index).fillna(0.0), "clv_built": b["change"], "within_noise": b["within_noise"]})
+    rate = (out["pay"] / out["clv_built"]).where(out["clv_built"].abs() > 0).clip(lower=0).fillna(0.0)
+    out["pay_low"], out["pay_high"] = rate * b["low"], rate * b["high"]
+    return out.rename_axis("rep_id").reset_index()[cols]

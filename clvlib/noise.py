@@ -1472,3 +1472,52 @@ def _align(S, labels, reps):
     cols = reps.get_indexer(labels)
     P = sparse.csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), cols)), shape=(len(labels), len(reps)))
     return (S @ P).tocsr()
+
+
+# ------------------------------------------------------------------ the workbook's window
+def window_bands(orders, owners, start: str, end: str, as_of, clv_params, level: float = 0.9, n_sims: int = 300,
+                 seed: int = 0):
+    """The band of every rep's CLV built between the month ends ``start`` and ``end`` (the pay window),
+    its rank band and the pairs within the noise: ``(table, pairs, bands)``.
+
+    ``owners`` are the books by month (``month, customer_id, rep_id, share``; the history stage's); the
+    models are fitted at both month ends as the customer-value stage fits them (:func:`fit_models`), and
+    every customer is simulated with its book's priors (the book of its largest owner)."""
+    from clvlib.history import month_end
+
+    def books(m):
+        return owners[owners["month"] == m][["customer_id", "rep_id", "share"]]
+
+    sims = []
+    for m in (start, end):
+        f = fit_models(orders, month_end(m, as_of), clv_params)
+        b = books(m).sort_values(["customer_id", "share", "rep_id"], ascending=[True, False, True])
+        groups = b.drop_duplicates("customer_id").set_index("customer_id")["rep_id"]
+        sims.append(simulate_customers(f.purchase_model, f.spend_model, f.summary, clv_params["horizon_months"],
+                                       n_sims, seed, monthly_discount_rate=clv_params["monthly_discount_rate"],
+                                       time_unit=clv_params["time_unit"], fixed_value=f.fixed_value, groups=groups))
+    bands = clv_change_bands(sims[0], sims[1], books(start), books(end), level, transfers=False)
+    table = bands.table.join(rank_bands(bands.draws, level, point=bands.table["change"]))
+    pairs = pairs_within_noise(bands.draws, level, point=bands.table["change"])
+    return table.rename_axis("rep_id").reset_index(), pairs, bands
+
+
+def lower_end_bridge(bridge: pd.DataFrame, lines: pd.DataFrame, months) -> pd.DataFrame:
+    """The CLV bridge on the band's lower end, for "pay CLV growth on the band's lower end".
+
+    ``lines`` are :class:`ChangeBands` lines over the window (one per customer and rep: ``change`` and
+    ``lower_end``). Each (rep, customer)'s margin ``change - lower_end`` is taken off its bridge lines of
+    the window (existing, new and lost parts), in equal parts per line, so that over the window its lines
+    add up to its lower end; transfers and lines outside the window are left as they are. A margin
+    without a bridge line in the window (the account was only handed over) has nothing to attach to."""
+    b = bridge.copy()
+    value = b["part"].isin(("existing", "new", "lost")) & b["month"].isin(list(months))
+    margin = (lines["change"] - lines["lower_end"]).to_numpy(dtype=float)
+    m = pd.Series(margin, index=pd.MultiIndex.from_arrays([lines["rep_id"], lines["customer_id"]]))
+    key = pd.MultiIndex.from_arrays([b.loc[value, "rep_id"], b.loc[value, "customer_id"]])
+    n = pd.Series(1, index=key).groupby(level=[0, 1]).transform("size").to_numpy()
+    cut = m.reindex(key).fillna(0.0).to_numpy() / n
+    b.loc[value, "amount"] = (b.loc[value, "amount"].to_numpy(dtype=float) - cut).round(2)
+    if "amount_cents" in b:
+        b.loc[value, "amount_cents"] = np.round(b.loc[value, "amount"].to_numpy(dtype=float) * 100).astype(np.int64)
+    return b

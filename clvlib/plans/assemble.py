@@ -54,13 +54,18 @@ def collaboration_points(kpi_table: pd.DataFrame, months: list[str], reps: pd.Da
 
 
 def pay_inputs(*, orders, credit, reps, quotas, bridge, events, kpi_table, period: str, months: int,
-               switch: str | None = None) -> PayInputs:
-    """The window of ``months`` months ending with ``period``, every table the plans may read."""
+               switch: str | None = None, noise_lines=None) -> PayInputs:
+    """The window of ``months`` months ending with ``period``, every table the plans may read;
+    ``bridge_low`` (the bridge on the lower end of each rep's noise band: ``clvlib.noise.lower_end_bridge``)
+    when ``noise_lines`` are given."""
+    from clvlib.noise import lower_end_bridge
+
     window_months = window(period, months)
+    low = lower_end_bridge(bridge, noise_lines, window_months) if noise_lines is not None and len(noise_lines) else None
     q = None
     if quotas is not None and len(quotas):
         q = quotas[["rep_id", "month", "quota"]].copy()
     return PayInputs(orders=orders, credit=credit, reps=reps, months=window_months, period=period, quotas=q,
-                     bridge=bridge, events=events,
+                     bridge=bridge, bridge_low=low, events=events,
                      team_figures=team_figures(bridge, orders, credit, reps, window_months),
                      collaboration=collaboration_points(kpi_table, window_months, reps), switch=switch)

@@ -177,3 +177,16 @@ def window_guarantee_cost(paths: pd.DataFrame, share: float) -> dict:
     short = np.maximum(promised - before, 0)
     return {"cost": float(short.sum()) / 100, "reps_protected": int((short > 0).sum()),
             "monthly_cost": round(float(per["guarantee"].sum()), 2)}
+
+
+def rep_totals(paths_long: pd.DataFrame) -> pd.DataFrame:
+    """Each rep's path over the window in totals, from :func:`paths_long`: ``rep_id, today,
+    before_guarantee, paid, topped_up`` (= paid - before_guarantee) and ``change`` (= paid - today),
+    largest top-up first."""
+    t = paths_long[paths_long["series"].isin(["today", "before_guarantee", "paid"])]
+    w = t.pivot_table(index="rep_id", columns="series", values="amount", aggfunc="sum", fill_value=0.0)
+    w = w.reindex(columns=["today", "before_guarantee", "paid"], fill_value=0.0)
+    w.columns.name = None
+    w["topped_up"] = w["paid"] - w["before_guarantee"]
+    w["change"] = w["paid"] - w["today"]
+    return w.sort_values(["topped_up", "today"], ascending=False).reset_index()

@@ -3,6 +3,6 @@
 Import order is dependency order: a stage registers after the stages it needs.
 """
 from clvlib.stages.base import REGISTRY, Stage, fingerprint, get, order, register, source_hash
-from clvlib.stages import intake, credit, customer_value, history, tiers, kpis, payouts, backtest  # noqa: F401  (registers)
+from clvlib.stages import intake, credit, customer_value, history, tiers, kpis, noise, payouts, backtest  # noqa: F401  (registers)
 
 __all__ = ["REGISTRY", "Stage", "fingerprint", "get", "order", "register", "source_hash"]

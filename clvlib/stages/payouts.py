@@ -53,10 +53,10 @@ def stage_inputs(wb):
     """The payout engine's inputs for the period's backtest window, from the workbook's stages."""
     from clvlib.plans.assemble import pay_inputs
 
-    k, p = wb.stage("kpis"), wb.params["pay"]
+    k, p, noise = wb.stage("kpis"), wb.params["pay"], wb.stage("noise")
     return pay_inputs(orders=wb.orders(), credit=wb.credit(), reps=wb.table("reps"), quotas=wb.table("quotas"),
                       bridge=k.bridge, events=k.events, kpi_table=k.table, period=wb.period,
-                      months=p["backtest_months"], switch=p["switch"])
+                      months=p["backtest_months"], switch=p["switch"], noise_lines=noise.lines)
 
 
 def build(wb) -> Pay:
@@ -89,7 +89,7 @@ def load(data_dir: Path) -> Pay:
                current=meta["current"], plans=meta["plans"])
 
 
-STAGE = register(Stage("payouts", build, save, load, needs=("intake", "credit", "kpis"),
+STAGE = register(Stage("payouts", build, save, load, needs=("intake", "credit", "kpis", "noise"),
                        params=("pay", "tiers.labels"), stamp=plan_files_stamp,
                        files=("payouts.parquet", "payout_lines.parquet", "plan_backtest.parquet",
                               "plan_backtest_lines.parquet"),
