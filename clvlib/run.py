@@ -3,11 +3,16 @@
 ``run_period("2026-10")``:
 
 1. validates the params and the period, builds the demo data if params ask for it;
-2. executes ``notebooks/NN_*.ipynb`` in order (``00_summary`` last, as it reads every stage) into a
-   private staging folder, injecting ``period``, ``as_of``, ``params_path`` and ``out_dir``;
-3. renders each executed notebook to HTML without code (``clvlib.report.render``) — the summary
-   becomes the period's ``index.html`` — and writes ``run.json``;
-4. swaps the staging folder into ``reports/<period>/`` and refreshes ``reports/index.html``.
+2. builds every stage the notebooks read (``clvlib.stages``) once, in this process, in dependency
+   order, in a thread, into a private staging folder — checking the intake first;
+3. meanwhile executes ``notebooks/NN_*.ipynb`` (``00_summary`` last) with Papermill, each as soon as the
+   stages it reads (``stages_needed``) are built, ``report.parallel_notebooks`` at a time, each worker
+   keeping one kernel for its notebooks (``clvlib.kernels``), injecting ``period``, ``as_of``,
+   ``params_path`` and ``out_dir``;
+4. renders each executed notebook to HTML without code (``clvlib.report.render``) — the summary
+   becomes the period's ``index.html`` —, writes the private rep statements and the payroll export
+   (``clvlib.report.statements.publish``) and ``run.json``;
+5. swaps the staging folder into ``reports/<period>/`` and refreshes ``reports/index.html``.
 
 A failing notebook stops the run with a ``RunError`` naming the notebook and the cell; the last good
 report of the period stays in place and the failed attempt is kept in ``reports/.failed/<period>/``
@@ -16,9 +21,9 @@ for inspection. Re-running a period with the same inputs reproduces the same num
 Nothing fails silently or messily, whatever fails (each is one line on the command line):
 
 * a ``DataError`` or ``ParamsError`` raised inside a notebook (a missing file, say) is raised again as
-  that class with its own message; after the intake notebook the runner checks that the intake can be
-  reported on (``check_intake``: accepted rows in every required table, booked orders on or before
-  the as-of date) before any notebook that needs orders runs;
+  that class with its own message; right after the intake stage the runner checks that the intake can
+  be reported on (``check_intake``: accepted rows in every required table, booked orders on or before
+  the as-of date) before any notebook runs; a stage's own error is raised as it is;
 * a kernel that dies (killed, out of memory, ``os._exit``), a template that cannot be rendered or any
   other failure becomes a ``RunError`` (the traceback, if any, goes to ``run.json`` of the failed attempt);
 * SIGINT (Ctrl-C) or SIGTERM stops the notebook's kernel, removes the staging folder and raises
