@@ -1,15 +1,17 @@
 """CLV pipeline benchmark: clvlib against lifetimes 0.11.3 on a synthetic buy-till-you-die world.
 
-    python bench/bench_clv.py [--customers 1000000] [--seed 2024] [--only clvlib|lifetimes]
+    python bench/bench_clv.py [--customers 1000000] [--seed 2024] [--only clvlib|lifetimes] [--unit W|D]
 
 Both pipelines run in their own subprocess on the same order log (1,000,000 customers, about 6
 million orders, generated once into bench/data/ by bench/world.py):
 
-1. summary    per-customer frequency / recency / T / monetary value (continuous weeks = days / 7)
+1. summary    per-customer frequency / recency / T / monetary value (continuous weeks = days / 7, or days
+              with --unit D)
 2. bgnbd      BG/NBD fit
 3. gammagamma Gamma-Gamma fit on the repeat customers
 4. clv        12-month CLV, 1% monthly discount, month = 4.345 weeks (lifetimes' month for freq="W";
-              clvlib is given days_per_month = 30.415 so both compute exactly the same quantity)
+              clvlib is given days_per_month = 30.415 so both compute exactly the same quantity); in days
+              lifetimes' month is 30 days and clvlib is given days_per_month = 30
 
 Wall time per stage (time.perf_counter in the child) and the child's peak RSS (os.wait4 rusage,
 which includes loading the data) are recorded; each library runs --repeat times (default 3) and the
@@ -36,6 +38,7 @@ DATA = HERE / "data"
 RESULTS = HERE / "results"
 STAGES = ("summary", "bgnbd", "gammagamma", "clv")
 WEEKS_PER_MONTH_LIFETIMES = 4.345
+DAYS_PER_MONTH_LIFETIMES = 30     # lifetimes' month for freq="D"
 
 
 def world_path(n, seed) -> Path:
@@ -63,13 +66,13 @@ def _load(path):
     return pd.DataFrame(cols, copy=False)
 
 
-def child_clvlib(df):
+def child_clvlib(df, unit="W"):
     from clvlib.models import BetaGeoModel, GammaGammaModel
     from clvlib.rfm import rfm_summary
     from clvlib.value import customer_lifetime_value
     times = {}
     t = time.perf_counter()
-    s = rfm_summary(df, "customer_id", "date", "value", time_unit="W")
+    s = rfm_summary(df, "customer_id", "date", "value", time_unit=unit)
     times["summary"] = time.perf_counter() - t
     t = time.perf_counter()
     bg = BetaGeoModel().fit(s)
@@ -78,14 +81,15 @@ def child_clvlib(df):
     gg = GammaGammaModel().fit(s)
     times["gammagamma"] = time.perf_counter() - t
     t = time.perf_counter()
-    clv = customer_lifetime_value(bg, gg, s, horizon_months=12, monthly_discount_rate=0.01, time_unit="W",
-                                  days_per_month=WEEKS_PER_MONTH_LIFETIMES * 7)
+    dpm = WEEKS_PER_MONTH_LIFETIMES * 7 if unit == "W" else DAYS_PER_MONTH_LIFETIMES
+    clv = customer_lifetime_value(bg, gg, s, horizon_months=12, monthly_discount_rate=0.01, time_unit=unit,
+                                  days_per_month=dpm)
     times["clv"] = time.perf_counter() - t
     params = {**bg.params_, **gg.params_}
     return times, params, s.index.to_numpy(), clv.to_numpy()
 
 
-def child_lifetimes(df):
+def child_lifetimes(df, unit="W"):
     import warnings
     warnings.simplefilter("ignore")
     from lifetimes import BetaGeoFitter, GammaGammaFitter
@@ -93,8 +97,9 @@ def child_lifetimes(df):
     times = {}
     t = time.perf_counter()
     s = summary_data_from_transaction_data(df, "customer_id", "date", monetary_value_col="value", freq="D")
-    s["recency"] = s["recency"] / 7.0   # days -> continuous weeks, exactly as clvlib
-    s["T"] = s["T"] / 7.0
+    if unit == "W":
+        s["recency"] = s["recency"] / 7.0   # days -> continuous weeks, exactly as clvlib
+        s["T"] = s["T"] / 7.0
     times["summary"] = time.perf_counter() - t
     t = time.perf_counter()
     bgf = BetaGeoFitter(penalizer_coef=0.0).fit(s["frequency"], s["recency"], s["T"])
@@ -105,18 +110,18 @@ def child_lifetimes(df):
     times["gammagamma"] = time.perf_counter() - t
     t = time.perf_counter()
     clv = ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=12,
-                                      discount_rate=0.01, freq="W")
+                                      discount_rate=0.01, freq=unit)
     times["clv"] = time.perf_counter() - t
     params = {k: float(v) for k, v in bgf.params_.items()}
     params.update({("gamma" if k == "v" else k): float(v) for k, v in ggf.params_.items()})
     return times, params, s.index.to_numpy(), np.asarray(clv, dtype=float)
 
 
-def run_child(name, path):
+def run_child(name, path, unit="W"):
     df = _load(path)
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fn = {"clvlib": child_clvlib, "lifetimes": child_lifetimes}[name]
-    times, params, ids, clv = fn(df)
+    times, params, ids, clv = fn(df, unit)
     out = DATA / f"clv_{name}.npz"
     np.savez(out, ids=ids, clv=clv)
     print(json.dumps({"name": name, "times": times, "params": params, "rss_after_load_mb": rss_loaded,
@@ -124,8 +129,9 @@ def run_child(name, path):
 
 
 # ------------------------------------------------------------------ parent
-def spawn(name, path, python):
-    proc = subprocess.Popen([python, str(Path(__file__).resolve()), "--child", name, "--data", str(path)],
+def spawn(name, path, python, unit="W"):
+    proc = subprocess.Popen([python, str(Path(__file__).resolve()), "--child", name, "--data", str(path),
+                             "--unit", unit],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.perf_counter()
     out = proc.stdout.read()
@@ -149,11 +155,13 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs per library; the table shows each stage's fastest run and the largest peak RSS "
                          "(the machine is shared: the best of a few runs is the least disturbed)")
+    ap.add_argument("--unit", choices=("W", "D"), default="W",
+                    help="time unit of the summary and the models: continuous weeks (default) or days")
     ap.add_argument("--child", choices=("clvlib", "lifetimes"), help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        run_child(args.child, args.data)
+        run_child(args.child, args.data, args.unit)
         return 0
     path = ensure_world(args.customers, args.seed, sys.executable)
     names = [args.only] if args.only else ["clvlib", "lifetimes"]
@@ -162,7 +170,7 @@ def main(argv=None):
         runs = []
         for i in range(args.repeat):
             print(f"running {name} ({i + 1}/{args.repeat}) ...", flush=True)
-            runs.append(spawn(name, path, sys.executable))
+            runs.append(spawn(name, path, sys.executable, args.unit))
         best = dict(runs[-1])
         best["times"] = {st: min(r["times"][st] for r in runs) for st in STAGES}
         best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
@@ -170,6 +178,7 @@ def main(argv=None):
         results[name] = best
     n_orders = int(np.load(path / "customer_id.npy", mmap_mode="r").size)
     report = {"customers": args.customers, "orders": n_orders, "seed": args.seed, "repeat": args.repeat,
+              "unit": args.unit,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform()},
               "results": results}
@@ -177,8 +186,8 @@ def main(argv=None):
     # table
     cols = names
     w = 12
-    lines = [f"CLV pipeline, {args.customers:,} customers, {n_orders:,} orders; best of {args.repeat} runs per stage, "
-             f"largest peak RSS"]
+    lines = [f"CLV pipeline, {args.customers:,} customers, {n_orders:,} orders, time in "
+             f"{'weeks' if args.unit == 'W' else 'days'}; best of {args.repeat} runs per stage, largest peak RSS"]
     lines.append("stage".ljust(20) + "".join(c.rjust(w) for c in cols) + ("ratio".rjust(w) if len(cols) == 2 else ""))
     for st in STAGES + ("total",):
         vals = [sum(results[c]["times"].values()) if st == "total" else results[c]["times"][st] for c in cols]
@@ -225,8 +234,9 @@ def main(argv=None):
     print(text)
     report["table"] = text
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "clv.json").write_text(json.dumps(report, indent=2))
-    print(f"wrote {RESULTS / 'clv.json'}")
+    out = RESULTS / ("clv.json" if args.unit == "W" else "clv_days.json")
+    out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {out}")
     return 0
 
 
