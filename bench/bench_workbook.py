@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -95,11 +96,13 @@ def staged_so_far(reports: Path) -> dict:
 def run_once(params: Path, period: str, reports: Path, timeout: float) -> dict:
     shutil.rmtree(reports, ignore_errors=True)
     cmd = [str(BIN / "python"), "-c",
-           "import sys; from pathlib import Path; from clvlib.run import run_period; "
+           "from pathlib import Path; from clvlib.run import run_period; "
            f"run_period({period!r}, {str(params)!r}, reports_dir=Path({str(reports)!r}))"]
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: nobody reads a pipe during the run, and a full one would block the runner
+    errfile = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile)
     sampler = TreeSampler(proc.pid)
     sampler.start()
     watchdog = threading.Timer(timeout, kill_tree, args=(proc.pid,))
@@ -108,7 +111,9 @@ def run_once(params: Path, period: str, reports: Path, timeout: float) -> dict:
     wall = time.perf_counter() - t0
     watchdog.cancel()
     sampler.stop.set()
-    err = proc.stderr.read().decode()
+    errfile.seek(0)
+    err = errfile.read().decode(errors="replace")
+    errfile.close()
     if wall >= timeout:
         return {"finished": False, "stopped_after_s": round(wall, 1), "tree_peak_mb": round(sampler.peak / 2**20),
                 "runner_peak_mb": round(usage.ru_maxrss / 1024), "load_before": round(load_before, 2),
@@ -147,9 +152,11 @@ def main() -> None:
         print("  " + json.dumps(r["timings"]), flush=True)
     done = [r for r in runs if r["finished"]]
     best = min(done, key=lambda r: r["wall_s"]) if done else None
-    if best: print(f"best {best['wall_s']:.0f} s (target <= {TARGET_SECONDS:.0f}), "
-          f"largest peak {max(r['tree_peak_mb'] for r in runs):,} MB (target <= {TARGET_MB:.0f})")
-    else: print(f"no run finished within {a.timeout:.0f} s (target <= {TARGET_SECONDS:.0f} s)")
+    if best:
+        print(f"best {best['wall_s']:.0f} s (target <= {TARGET_SECONDS:.0f}), "
+              f"largest peak {max(r['tree_peak_mb'] for r in runs):,} MB (target <= {TARGET_MB:.0f})")
+    else:
+        print(f"no run finished within {a.timeout:.0f} s (target <= {TARGET_SECONDS:.0f} s)")
     out = HERE / "results" / "workbook.json"
     out.parent.mkdir(exist_ok=True)
     log = json.loads(out.read_text()) if out.exists() else []
