@@ -113,8 +113,10 @@ class Workbook:
     def stage(self, name: str, refresh: bool = False):
         """The result of stage ``name``: loaded from ``data/`` when fresh, else built and saved.
 
-        ``refresh=True`` rebuilds it (and drops the results of this workbook's later stages that
-        were read before, so they are looked up again).
+        ``refresh=True`` rebuilds it, and the later stages that need it are built again when next
+        asked for (their records in ``data/`` are dropped as well as this workbook's results: a later
+        stage may add to an earlier stage's file, as ``tiers`` adds the tier to
+        ``customer_value.parquet``, and a rebuilt file would lack it).
         """
         from clvlib import stages
         from clvlib.stages.base import forget, record
@@ -136,10 +138,12 @@ class Workbook:
 
     def _forget_downstream(self, name: str):
         from clvlib import stages
+        from clvlib.stages.base import forget
 
-        for other in list(self._results):
+        for other in stages.order():
             if other != name and name in stages.order([other]):
-                self._results.pop(other)
+                self._results.pop(other, None)
+                forget(self.data_dir, other)
         self._views.clear()
 
     # ------------------------------------------------------------------ tables as known on as_of

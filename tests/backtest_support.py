@@ -97,16 +97,13 @@ class DemoBacktest:
 _DEMO: dict = {}
 
 
-def demo_backtest(tmp_path_factory) -> DemoBacktest:
-    """The demo company's payouts stage and the inputs behind it, computed once per session."""
+def demo_backtest(wb) -> DemoBacktest:
+    """The demo company's payouts stage and the inputs behind it (``wb``: the session's demo workbook)."""
     if "demo" not in _DEMO:
         from clvlib.demo import load_truth
         from clvlib.paths import DEMO_DATA_DIR
         from clvlib.plans import plans_from_params
         from clvlib.plans.assemble import pay_inputs
-        from clvlib.workbook import Workbook
-
-        wb = Workbook(PERIOD, out_dir=tmp_path_factory.mktemp("backtest") / PERIOD, charts=False)
         pay, k, p = wb.stage("payouts"), wb.stage("kpis"), wb.params["pay"]
         inputs = pay_inputs(orders=wb.orders(), credit=wb.credit(), reps=wb.table("reps"), quotas=wb.table("quotas"),
                             bridge=k.bridge, events=k.events, kpi_table=k.table, period=wb.period,

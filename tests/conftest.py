@@ -38,6 +38,19 @@ def write_params(path: Path, **changes) -> Path:
 
 
 @pytest.fixture(scope="session")
+def staged(demo_params):
+    """One workbook of the demo for the whole session, in the lab folder (``reports/_lab/2026-10``).
+
+    Its stages are built at most once per session (and reused from an earlier session when their
+    fingerprints still match, as in JupyterLab); the notebooks run by nbval use the same folder.
+    ``make test`` starts from an empty lab folder.  Tests must not change the tables it returns.
+    """
+    from clvlib.workbook import Workbook
+
+    return Workbook(PERIOD, charts=False)
+
+
+@pytest.fixture(scope="session")
 def published(tmp_path_factory, demo_params):
     """The whole workbook run once for the demo company (English)."""
     from clvlib.run import run_period

@@ -217,8 +217,8 @@ def test_claim_names_plans_that_have_lines(small):
 
 # ------------------------------------------------------------------ the demo, through the real stages
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, demo_params):
-    return demo_backtest(tmp_path_factory)
+def demo(staged):
+    return demo_backtest(staged)
 
 
 @pytest.fixture(scope="module")

@@ -134,8 +134,8 @@ def test_recommend_weight_says_when_no_weight_meets_the_limit():
 
 # ------------------------------------------------------------------ the demo
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, demo_params):
-    return demo_backtest(tmp_path_factory)
+def demo(staged):
+    return demo_backtest(staged)
 
 
 def test_every_shipped_plan_calibrated_costs_todays_plan_to_the_cent(demo):

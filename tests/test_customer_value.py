@@ -8,17 +8,16 @@ import pytest
 from clvlib import customer_value as cv, demo
 from clvlib.models import BetaGeoModel, GammaGammaModel
 from clvlib.rfm import rfm_summary
-from clvlib.workbook import Workbook
 
 
 @pytest.fixture(scope="module")
-def wb(demo_params, tmp_path_factory):
-    return Workbook("2026-10", out_dir=tmp_path_factory.mktemp("cv"), charts=False)
+def wb(staged):
+    return staged
 
 
 @pytest.fixture(scope="module")
 def value(wb):
-    return wb.stage("customer_value", refresh=True)
+    return wb.stage("customer_value")
 
 
 def test_artifact_has_the_contract_columns(wb, value):

@@ -6,14 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.workbook import Workbook
 
 
 @pytest.fixture(scope="module")
-def wb(tmp_path_factory, demo_params):
-    w = Workbook("2026-10", out_dir=tmp_path_factory.mktemp("decision"), charts=False)
-    w.stage("backtest")
-    return w
+def wb(staged):
+    staged.stage("backtest")
+    return staged
 
 
 def test_the_lower_end_bridge_adds_up_to_each_reps_lower_end(wb):

@@ -6,12 +6,11 @@ import pandas as pd
 import pytest
 
 from clvlib import history as h
-from clvlib.workbook import Workbook
 
 
 @pytest.fixture(scope="module")
-def wb(tmp_path_factory, demo_params):
-    return Workbook("2026-10", out_dir=tmp_path_factory.mktemp("history"), charts=False)
+def wb(staged):
+    return staged
 
 
 @pytest.fixture(scope="module")

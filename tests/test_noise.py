@@ -246,10 +246,8 @@ def test_transfers_can_be_left_out_of_the_change():
 
 # ------------------------------------------------------------------ calibration on the demo company
 @pytest.fixture(scope="module")
-def demo(demo_params, tmp_path_factory):
-    from clvlib.workbook import Workbook
-
-    wb = Workbook("2026-10", out_dir=tmp_path_factory.mktemp("noise"), charts=False)
+def demo(staged):
+    wb = staged
     return wb.orders(), wb.table("ownership"), wb.as_of
 
 

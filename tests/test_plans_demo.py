@@ -10,15 +10,14 @@ import pytest
 from clvlib.paths import PARAMS_DIR
 from clvlib.errors import ParamsError
 from clvlib.plans import PayInputs, load_plans, payouts, run_plan, run_plans, save_payouts, window
-from clvlib.workbook import Workbook
 from plans_support import demo_inputs
 
 PERIOD = "2026-10"
 
 
 @pytest.fixture(scope="module")
-def wb(tmp_path_factory, demo_params):
-    w = Workbook(PERIOD, out_dir=tmp_path_factory.mktemp("plans") / PERIOD, charts=False)
+def wb(staged):
+    w = staged
     w.credit()                                   # the intake and credit stages write data/*.parquet
     return w
 

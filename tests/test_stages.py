@@ -113,3 +113,30 @@ def test_a_settings_change_rebuilds_only_the_stages_that_read_it(lab, tmp_path):
     wb = Workbook("2026-10", params_path=p, out_dir=lab, charts=False)
     assert wb.is_fresh("intake")                   # same inputs, sources, FX settings
     assert not wb.is_fresh("customer_value")       # its clv settings changed
+
+
+def test_a_refresh_rebuilds_the_later_stages_that_add_to_its_file(tmp_path, monkeypatch, demo_params):
+    """``tiers`` adds the tier to ``customer_value.parquet``: refreshing the earlier stage must not leave
+    the later one looking fresh beside a file without its column (two toy stages stand for them)."""
+    import json
+
+    def save_a(result, d):
+        (d / "a.json").write_text(json.dumps(result))
+
+    def save_b(result, d):                         # like tiers: writes its own file and adds to a's
+        a = json.loads((d / "a.json").read_text())
+        (d / "a.json").write_text(json.dumps({**a, "b": result}))
+
+    def load_a(d):
+        return json.loads((d / "a.json").read_text())
+
+    monkeypatch.setattr(base, "REGISTRY", dict(base.REGISTRY))
+    base.register(base.Stage("toy_a", lambda wb: {"a": 1}, save_a, load_a, files=("a.json",)))
+    base.register(base.Stage("toy_b", lambda wb: wb.stage("toy_a")["a"] + 1, save_b, lambda d: load_a(d)["b"],
+                             needs=("toy_a",), files=("a.json",)))
+    wb = _wb(tmp_path)
+    assert wb.stage("toy_b") == 2 and load_a(wb.data_dir) == {"a": 1, "b": 2}
+    wb.stage("toy_a", refresh=True)
+    assert load_a(wb.data_dir) == {"a": 1}
+    assert not wb.is_fresh("toy_b") and not _wb(tmp_path).is_fresh("toy_b")    # also for another notebook
+    assert wb.stage("toy_b") == 2 and load_a(wb.data_dir) == {"a": 1, "b": 2}

@@ -34,11 +34,9 @@ HOSTILE = [SCRIPT, "Acme\u202eLTD", "Zero\u200bWidth", '=HYPERLINK("http://evil.
 
 # ------------------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
-def demo(demo_params):
+def demo(staged):
     """The demo's stages up to the payouts, in the lab folder (reused when fresh), as publish reads them."""
-    from clvlib.workbook import Workbook
-
-    wb = Workbook(PERIOD, charts=False)
+    wb = staged
     wb.stage("payouts")
     return wb, st.load_stages(wb.data_dir)
 
