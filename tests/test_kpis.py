@@ -560,3 +560,16 @@ def test_demo_scorecards_have_the_issue_columns_and_every_measure_is_defined(dem
     assert np.allclose(won, 1.0)
     chart = kpis.rank_chart(rep)
     assert chart.to_dict()["layer"]
+
+
+def test_month_codes_of_a_column_parse_each_label_once_and_reject_a_bad_one():
+    from clvlib.kpis.common import month_index, month_indexes, month_label, month_labels
+
+    s = pd.Series(["2026-10", "2025-12", "2026-10", "2024-01"], index=[5, 6, 7, 8], dtype="string[pyarrow]")
+    got = month_indexes(s)
+    assert got.index.tolist() == [5, 6, 7, 8] and got.tolist() == [month_index(m) for m in s]
+    back = month_labels(got)
+    assert back.tolist() == list(s) and back.tolist() == [month_label(i) for i in got]
+    assert month_indexes(s.iloc[:0]).empty and month_labels(got.iloc[:0]).empty
+    with pytest.raises(ParamsError, match="got '2026-13'"):
+        month_indexes(pd.Series(["2026-10", "2026-13"]))

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from clvlib.errors import DataError
-from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_label,
+from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_indexes, month_label, month_labels,
                                 months_of, require, to_long)
 from clvlib.kpis.sales import commission_rank, first_invoices
 
@@ -152,7 +152,7 @@ def clv_bridge(lines: pd.DataFrame, reps, months, bridged, as_of=None) -> pd.Dat
     g = lines.groupby(["month", "rep_id", "part"])["amount_cents"].sum().unstack("part")
     wide_1m = g.reindex(columns=list(PARTS)).fillna(0).astype(np.int64).reset_index()
     lv = _by_level(wide_1m, list(PARTS), reps, month_ends(have, as_of))
-    lv["mi"] = lv["month"].map(month_index)
+    lv["mi"] = month_indexes(lv["month"])
     out = []
     for m in months:
         i = month_index(m)
@@ -180,7 +180,7 @@ def bridge_between(lines: pd.DataFrame, reps, start: str, end: str, as_of=None) 
     book_clv(start), exactly, when every month in between has a bridge). Money in the reporting
     currency, summed from integer cents."""
     lo, hi = month_index(start), month_index(end)
-    x = lines[(lines["month"].map(month_index) > lo) & (lines["month"].map(month_index) <= hi)]
+    x = lines[(month_indexes(lines["month"]) > lo) & (month_indexes(lines["month"]) <= hi)]
     g = x.groupby(["rep_id", "part"])["amount_cents"].sum().unstack("part")
     g = g.reindex(columns=list(PARTS)).fillna(0).astype(np.int64).reset_index().assign(month=end)
     wide = _by_level(g, list(PARTS), reps, month_ends([end], as_of))
@@ -208,7 +208,7 @@ def events(orders, credit, owners, customers, tiers, months, as_of=None, lost_af
     months = check_months(months)
     require(orders, "orders", ["order_id", "order_date", "customer_id", "doc_type"])
     first = first_invoices(orders)
-    first["month"] = first["mi"].map(month_label)
+    first["month"] = month_labels(first["mi"])
     won = first[first["month"].isin(months)].merge(credit[["order_id", "rep_id", "share"]], on="order_id")
     won = won.assign(event="won")
     lost = lost_events(orders, lost_after_days, as_of)

@@ -20,12 +20,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_label,
+from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_indexes, month_label, month_labels,
                                 months_of, over_windows, ratio, require, to_long)
 
 
 def _labelled(w):
-    return w.assign(month=w["mi"].map(month_label)).drop(columns="mi")
+    return w.assign(month=month_labels(w["mi"])).drop(columns="mi")
 
 
 def shared_accounts(orders, credit, reps, months) -> pd.DataFrame:
@@ -56,7 +56,7 @@ def handovers(owners: pd.DataFrame) -> pd.DataFrame:
     """Every handover in ``owners`` between consecutive month ends: month (h), customer_id, rep_id,
     role (``given`` | ``received``) and share (the giver's share at h-1, the receiver's at h)."""
     require(owners, "owners", ["month", "customer_id", "rep_id", "share"])
-    o = owners[["month", "customer_id", "rep_id", "share"]].assign(mi=owners["month"].map(month_index))
+    o = owners[["month", "customer_id", "rep_id", "share"]].assign(mi=month_indexes(owners["month"]))
     present = set(o["mi"].unique())
     prev = o.assign(mi=o["mi"] + 1)
     prev = prev[prev["mi"].isin(present)]
@@ -68,7 +68,7 @@ def handovers(owners: pd.DataFrame) -> pd.DataFrame:
     flags = m.assign(gone=m["_merge"] == "left_only", came=m["_merge"] == "right_only")
     f = flags.groupby(["mi", "customer_id"])[["gone", "came"]].transform("any")
     h = m[f["gone"] & f["came"] & (m["_merge"] != "both")]
-    out = pd.DataFrame({"month": h["mi"].map(month_label).to_numpy(), "customer_id": h["customer_id"].to_numpy(),
+    out = pd.DataFrame({"month": month_labels(h["mi"]).to_numpy(), "customer_id": h["customer_id"].to_numpy(),
                         "rep_id": h["rep_id"].to_numpy(),
                         "role": np.where(h["_merge"] == "left_only", "given", "received"),
                         "share": np.where(h["_merge"] == "left_only", h["share_prev"], h["share_cur"])})
@@ -80,7 +80,7 @@ def handover_kpis(owners, customers, reps, months, handover_months: int = 6) -> 
     months = check_months(months)
     targets = [month_index(m) for m in months]
     h = handovers(owners)
-    h = h.assign(mi=h["month"].map(month_index), n=1.0, team=h["rep_id"].map(reps.set_index("rep_id")["team"]))
+    h = h.assign(mi=month_indexes(h["month"]), n=1.0, team=h["rep_id"].map(reps.set_index("rep_id")["team"]))
     parts = []
     for role, name in (("given", "handovers_given_12m"), ("received", "handovers_received_12m")):
         r = h[h["role"] == role]
@@ -98,7 +98,7 @@ def handover_kpis(owners, customers, reps, months, handover_months: int = 6) -> 
 
 def _value_kept(received, customers, targets, K) -> pd.DataFrame:
     require(customers, "customers", ["month", "customer_id", "clv"])
-    clv = customers[["month", "customer_id", "clv"]].assign(mi=customers["month"].map(month_index))
+    clv = customers[["month", "customer_id", "clv"]].assign(mi=month_indexes(customers["month"]))
     r = received.merge(clv[["mi", "customer_id", "clv"]], on=["mi", "customer_id"], how="inner")
     later = clv.assign(mi=clv["mi"] - K)[["mi", "customer_id", "clv"]].rename(columns={"clv": "clv_later"})
     r = r.merge(later, on=["mi", "customer_id"], how="inner")

@@ -41,6 +41,25 @@ def month_label(index) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def month_indexes(months: pd.Series) -> pd.Series:
+    """:func:`month_index` of every value of ``months``, each distinct value parsed once (a history of
+    24 months has millions of rows but 24 labels)."""
+    if months.empty:
+        return months.map(month_index)
+    codes, uniques = pd.factorize(months, use_na_sentinel=False)
+    values = np.array([month_index(m) for m in uniques], dtype=np.int64)
+    return pd.Series(values[codes], index=months.index, name=months.name)
+
+
+def month_labels(indexes: pd.Series) -> pd.Series:
+    """:func:`month_label` of every value of ``indexes``, each distinct value formatted once."""
+    if indexes.empty:
+        return indexes.map(month_label)
+    codes, uniques = pd.factorize(indexes, use_na_sentinel=False)
+    values = np.array([month_label(i) for i in uniques], dtype=object)
+    return pd.Series(values[codes], index=indexes.index, name=indexes.name)
+
+
 def months_of(dates: pd.Series) -> np.ndarray:
     """Month index of each date (NaT -> -1)."""
     d = pd.to_datetime(dates)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.kpis.common import (as_ns, book_pairs, check_months, month_ends, month_index, month_label, months_of,
+from clvlib.kpis.common import (as_ns, book_pairs, check_months, month_ends, month_index, month_indexes, month_label, month_labels, months_of,
                                 over_windows, ratio, require, rollup, to_long)
 
 PARTS = ("regularity", "complaints", "receivables", "nps")
@@ -52,7 +52,7 @@ def _active(orders, ends: pd.Series, lost_after_days: int) -> pd.DataFrame:
     span = int(np.ceil(lost_after_days / 28)) + 1
     recent = inv.assign(mi=months_of(inv["order_date"]), n=1.0)
     q = over_windows(recent, ["customer_id"], ["n"], [month_index(m) for m in ends.index], span=span)
-    q = q.assign(month=q["mi"].map(month_label), customer_id=q["customer_id"].astype(object))
+    q = q.assign(month=month_labels(q["mi"]), customer_id=q["customer_id"].astype(object))
     q["end"] = q["month"].map(ends)
     inv["customer_id"] = inv["customer_id"].astype(object)
     q = pd.merge_asof(q.sort_values("end"), inv.rename(columns={"order_date": "last_day"}).sort_values("last_day"),
@@ -80,7 +80,7 @@ def _window_sum(df, date_col, value_col, months, name) -> pd.DataFrame:
     x = pd.DataFrame({"customer_id": df["customer_id"].to_numpy(), "mi": months_of(df[date_col]),
                       name: df[value_col].astype(float).to_numpy()})
     w = over_windows(x, ["customer_id"], [name], [month_index(m) for m in months])
-    return w.assign(month=w["mi"].map(month_label)).drop(columns="mi")
+    return w.assign(month=month_labels(w["mi"])).drop(columns="mi")
 
 
 def overdue_receivables(orders: pd.DataFrame, ends: pd.Series) -> pd.DataFrame:
@@ -145,7 +145,7 @@ def _latest_nps(nps_table, q, lost_after_days) -> np.ndarray:
     left["customer_id"] = left["customer_id"].astype(object)
     r["customer_id"] = r["customer_id"].astype(object)
     m = pd.merge_asof(left, r, left_on="end", right_on="date", by="customer_id", direction="backward")
-    recent = months_of(m["date"]) > m["month"].map(month_index).to_numpy() - 12
+    recent = months_of(m["date"]) > month_indexes(m["month"]).to_numpy() - 12
     m["value"] = np.where(m["date"].notna() & recent, m["score"].astype(float) / 10.0, np.nan)
     return m.set_index("index")["value"].reindex(q.index).to_numpy()
 

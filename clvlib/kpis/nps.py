@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from clvlib.kpis.common import (book_pairs, check_months, month_ends, month_index, month_label, months_of,
+from clvlib.kpis.common import (book_pairs, check_months, month_ends, month_index, month_indexes, month_label, month_labels, months_of,
                                 over_windows, ratio, require, rollup, to_long)
 
 NPS_MEASURES = ["nps", "nps_responses", "nps_low", "nps_high", "nps_few_responses"]
@@ -52,7 +52,7 @@ def responses_12m(nps_table: pd.DataFrame, months, as_of=None) -> pd.DataFrame:
                       "detractors": (s <= 6).astype(float), "responses": 1.0})
     cols = ["promoters", "passives", "detractors", "responses"]
     w = over_windows(r, ["customer_id"], cols, [month_index(m) for m in months])
-    return w.assign(month=w["mi"].map(month_label)).drop(columns="mi")
+    return w.assign(month=month_labels(w["mi"])).drop(columns="mi")
 
 
 def nps(nps_table, owners, reps, months, as_of=None, level: float = 0.9, min_responses: int = 30) -> pd.DataFrame:
