@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from clvlib.errors import DataError
-from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_indexes, month_label, month_labels,
-                                months_of, require, to_long)
+from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_indexes, month_label,
+                                month_labels, months_of, require, to_long)
 from clvlib.kpis.sales import commission_rank, first_invoices
 
 BRIDGE_COLUMNS = ["month", "rep_id", "customer_id", "part", "amount", "amount_cents", "tier"]
@@ -180,7 +180,8 @@ def bridge_between(lines: pd.DataFrame, reps, start: str, end: str, as_of=None) 
     book_clv(start), exactly, when every month in between has a bridge). Money in the reporting
     currency, summed from integer cents."""
     lo, hi = month_index(start), month_index(end)
-    x = lines[(month_indexes(lines["month"]) > lo) & (month_indexes(lines["month"]) <= hi)]
+    mi = month_indexes(lines["month"])
+    x = lines[(mi > lo) & (mi <= hi)]
     g = x.groupby(["rep_id", "part"])["amount_cents"].sum().unstack("part")
     g = g.reindex(columns=list(PARTS)).fillna(0).astype(np.int64).reset_index().assign(month=end)
     wide = _by_level(g, list(PARTS), reps, month_ends([end], as_of))

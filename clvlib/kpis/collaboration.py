@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_indexes, month_label, month_labels,
+from clvlib.kpis.common import (COMPANY, check_months, employed, month_ends, month_index, month_indexes, month_labels,
                                 months_of, over_windows, ratio, require, to_long)
 
 

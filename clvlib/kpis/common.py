@@ -41,23 +41,24 @@ def month_label(index) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def _per_distinct(values: pd.Series, fn, dtype) -> pd.Series:
+    """``values.map(fn)`` with ``fn`` called once per distinct value (a history of 24 months has
+    millions of rows but 24 labels)."""
+    if values.empty:
+        return values.map(fn)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    out = np.array([fn(v) for v in uniques], dtype=dtype)
+    return pd.Series(out[codes], index=values.index, name=values.name)
+
+
 def month_indexes(months: pd.Series) -> pd.Series:
-    """:func:`month_index` of every value of ``months``, each distinct value parsed once (a history of
-    24 months has millions of rows but 24 labels)."""
-    if months.empty:
-        return months.map(month_index)
-    codes, uniques = pd.factorize(months, use_na_sentinel=False)
-    values = np.array([month_index(m) for m in uniques], dtype=np.int64)
-    return pd.Series(values[codes], index=months.index, name=months.name)
+    """:func:`month_index` of every value of ``months`` (each distinct label parsed once)."""
+    return _per_distinct(months, month_index, np.int64)
 
 
 def month_labels(indexes: pd.Series) -> pd.Series:
-    """:func:`month_label` of every value of ``indexes``, each distinct value formatted once."""
-    if indexes.empty:
-        return indexes.map(month_label)
-    codes, uniques = pd.factorize(indexes, use_na_sentinel=False)
-    values = np.array([month_label(i) for i in uniques], dtype=object)
-    return pd.Series(values[codes], index=indexes.index, name=indexes.name)
+    """:func:`month_label` of every value of ``indexes`` (each distinct index formatted once)."""
+    return _per_distinct(indexes, month_label, object)
 
 
 def months_of(dates: pd.Series) -> np.ndarray:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.kpis.common import (as_ns, book_pairs, check_months, month_ends, month_index, month_indexes, month_label, month_labels, months_of,
-                                over_windows, ratio, require, rollup, to_long)
+from clvlib.kpis.common import (as_ns, book_pairs, check_months, month_ends, month_index, month_indexes, month_labels,
+                                months_of, over_windows, ratio, require, rollup, to_long)
 
 PARTS = ("regularity", "complaints", "receivables", "nps")
 SEVERITY_POINTS = {"low": 1.0, "medium": 2.0, "high": 3.0}

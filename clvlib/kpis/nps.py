@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from clvlib.kpis.common import (book_pairs, check_months, month_ends, month_index, month_indexes, month_label, month_labels, months_of,
+from clvlib.kpis.common import (book_pairs, check_months, month_ends, month_index, month_labels, months_of,
                                 over_windows, ratio, require, rollup, to_long)
 
 NPS_MEASURES = ["nps", "nps_responses", "nps_low", "nps_high", "nps_few_responses"]
