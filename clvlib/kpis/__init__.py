@@ -28,7 +28,8 @@ import pandas as pd
 from clvlib.kpis.bridge import (BRIDGE_COLUMNS, EVENT_COLUMNS, book_clv, bridge_between, bridge_lines, bridge_months,
                                 clv_bridge, events, lost_events)
 from clvlib.kpis.collaboration import collaboration, handovers
-from clvlib.kpis.common import LONG_COLUMNS, check_months, month_ends, month_index, month_label, to_long
+from clvlib.kpis.common import (LONG_COLUMNS, as_text, book_pairs, check_months, month_ends, month_index, month_label,
+                                shared_codes, to_long)
 from clvlib.kpis.definitions import DEFINITIONS, MODEL_KPIS, kpi_catalogue
 from clvlib.kpis.health import health_formula, health_score
 from clvlib.kpis.lifetime import expected_remaining_months
@@ -90,20 +91,27 @@ def compute_kpis(orders, credit, reps, customers, owners, tiers, months, *, as_o
     months = check_months(months)
     weights = dict(health_weights or DEFAULT_HEALTH_WEIGHTS)
     fb = _fallback(customers, fallback)
+    text = {c: t[c].dtype for c, t in (("customer_id", customers), ("rep_id", owners))
+            if t is not None and c in t.columns}
+    orders, customers, owners, tiers, nps_table, complaints = shared_codes(
+        "customer_id", [orders, customers, owners, tiers, nps_table, complaints])
+    reps, credit, owners = shared_codes("rep_id", [reps, credit, owners])
+    book = book_pairs(owners, reps, months, as_of=as_of) if owners is not None else None
     sales = sales_12m(orders, credit, reps, months)
     parts = [to_long(sales, [c for c in sales.columns if c not in ("month", "level", "id")]),
              new_customers_12m(orders, credit, reps, months),
              commission_rank(sales, reps, months, as_of),
-             repurchase_rate(orders, owners, reps, months, as_of)]
+             repurchase_rate(orders, owners, reps, months, as_of, pairs=book)]
     ret = _retention(orders, owners, reps, months, as_of)
     parts.append(to_long(ret, ["retention_rate", "churn_rate", "old_customers", "retained_customers",
                                "churned_customers"]))
-    parts.append(lifespan_months(customers, owners, reps, months, as_of, lost_after_days))
+    parts.append(lifespan_months(customers, owners, reps, months, as_of, lost_after_days, pairs=book))
     if nps_table is not None:
-        parts.append(nps(nps_table, owners, reps, months, as_of, interval_level, nps_min_responses))
+        parts.append(nps(nps_table, owners, reps, months, as_of, interval_level, nps_min_responses, pairs=book))
     if tiers is not None:
-        parts.append(a_share_of_profit(orders, tiers, owners, reps, months, as_of, top_tier))
-    parts.append(health_score(orders, owners, reps, months, weights, nps_table, complaints, as_of, lost_after_days))
+        parts.append(a_share_of_profit(orders, tiers, owners, reps, months, as_of, top_tier, pairs=book))
+    parts.append(health_score(orders, owners, reps, months, weights, nps_table, complaints, as_of, lost_after_days,
+                              pairs=book))
     parts.append(collaboration(orders, credit, reps, owners, customers, months, as_of, handover_months))
     parts.append(book_clv(customers, owners, reps, months, as_of))
     bridged = bridge_months(customers, owners, months)
@@ -114,7 +122,7 @@ def compute_kpis(orders, credit, reps, customers, owners, tiers, months, *, as_o
     ev = events(orders, credit, owners, customers, tiers, months, as_of, lost_after_days)
     notes = _notes(months, customers, owners, bridged, nps_table, tiers, fb)
     notes += _few_responses(table, months[-1], nps_min_responses)
-    return KpiResult(table=table, bridge=lines, events=ev, catalogue=kpi_catalogue(fb),
+    return KpiResult(table=table, bridge=as_text(lines, text), events=as_text(ev, text), catalogue=kpi_catalogue(fb),
                      health_formula=health_formula(weights), notes=notes, fallback=fb)
 
 
@@ -130,7 +138,7 @@ def _few_responses(table: pd.DataFrame, month: str, minimum: int) -> list[str]:
 
 def _notes(months, customers, owners, bridged, nps_table, tiers, fb) -> list[str]:
     notes = []
-    have = set(owners["month"])
+    have = set(owners["month"].unique())
     no_year_book = [m for m in months if month_label(month_index(m) - 12) not in have]
     if no_year_book:
         notes.append(f"retention and churn per rep and team need the book of a year before: not available for "

@@ -54,7 +54,7 @@ def lost_events(orders: pd.DataFrame, lost_after_days: int = 365, as_of=None) ->
     ev = inv[nxt.isna() | (nxt > lost_date)].assign(lost_date=lost_date)
     if as_of is not None:
         ev = ev[ev["lost_date"] <= pd.Timestamp(as_of)]
-    ev = ev.assign(month=[month_label(i) for i in months_of(ev["lost_date"])])
+    ev = ev.assign(month=month_labels(pd.Series(months_of(ev["lost_date"]), index=ev.index)).astype(str))
     return ev[["customer_id", "lost_date", "month", "order_id"]].reset_index(drop=True)
 
 
@@ -74,7 +74,7 @@ def _book_values(customers, owners) -> pd.DataFrame:
 
 def bridge_months(customers, owners, months) -> list[str]:
     """The months m of ``months`` that have a bridge: m and m-1 both in ``customers`` and ``owners``."""
-    have = set(customers["month"]) & set(owners["month"])
+    have = set(customers["month"].unique()) & set(owners["month"].unique())
     return [m for m in check_months(months) if m in have and month_label(month_index(m) - 1) in have]
 
 

@@ -61,6 +61,29 @@ def month_labels(indexes: pd.Series) -> pd.Series:
     return _per_distinct(indexes, month_label, object)
 
 
+def shared_codes(column: str, tables: list) -> list:
+    """``tables`` with ``column`` as one categorical of every value it takes in any of them (categories
+    in the order a sort of the values gives, so sorting and grouping see the same order as on the text).
+
+    The KPI stage joins tables of millions of rows on customer and rep ids; on one shared categorical
+    pandas joins, groups and maps on integer codes instead of hashing text, row by row. Tables without
+    the column (or ``None``) come back unchanged; :func:`to_long` and :func:`as_text` turn ids back into text.
+    """
+    have = [t for t in tables if t is not None and column in t.columns]
+    if not have:
+        return list(tables)
+    values = pd.concat([pd.Series(t[column].dropna().unique()).astype(str) for t in have], ignore_index=True)
+    dtype = pd.CategoricalDtype(values.drop_duplicates().sort_values(ignore_index=True))
+    return [t if t is None or column not in t.columns else t.assign(**{column: t[column].astype(dtype)})
+            for t in tables]
+
+
+def as_text(df: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    """``df`` with its categorical columns named in ``dtypes`` back in the dtype given (the inputs' own)."""
+    cat = [c for c in dtypes if c in df.columns and isinstance(df[c].dtype, pd.CategoricalDtype)]
+    return df.assign(**{c: df[c].astype(dtypes[c]) for c in cat}) if cat else df
+
+
 def months_of(dates: pd.Series) -> np.ndarray:
     """Month index of each date (NaT -> -1)."""
     d = pd.to_datetime(dates)
@@ -173,12 +196,35 @@ def book_pairs(owners: pd.DataFrame, reps: pd.DataFrame, months, shift: int = 0,
         else pd.DataFrame(columns=cols)
 
 
+def joint_codes(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row of ``left`` and of ``right``, equal exactly where every one of ``keys`` is
+    equal (missing equal to missing, as in a pandas merge): joining on it is joining on ``keys``, without
+    hashing text columns again in every merge."""
+    a = np.zeros(len(left), dtype=np.int64)
+    b = np.zeros(len(right), dtype=np.int64)
+    for k in keys:
+        codes, uniques = pd.factorize(pd.concat([left[k], right[k]], ignore_index=True), use_na_sentinel=False)
+        a = a * len(uniques) + codes[:len(left)]
+        b = b * len(uniques) + codes[len(left):]
+    return a, b
+
+
+def books(owners, reps, months, as_of=None, pairs=None) -> pd.DataFrame | None:
+    """The book pairs for ``months``: ``pairs`` when the caller already has them (``compute_kpis`` builds
+    the book once for every KPI that weights by it), else :func:`book_pairs` (None without ``owners``)."""
+    if pairs is not None:
+        return pairs
+    return book_pairs(owners, reps, months, as_of=as_of) if owners is not None else None
+
+
 def rollup(values: pd.DataFrame, pairs: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame:
     """Per (month, level, id): the book-weighted sums of ``cols`` (rep, team) and their plain sums over
     every customer (company). ``values`` has ``month, customer_id`` and ``cols``."""
     parts = []
     if pairs is not None and len(pairs) and len(values):
-        x = values.merge(pairs, on=["month", "customer_id"])
+        left, right = joint_codes(values, pairs, ["month", "customer_id"])
+        x = (values[cols].assign(_key=left)
+             .merge(pairs[["month", "level", "id", "weight"]].assign(_key=right), on="_key"))
         w = x["weight"].to_numpy()
         for c in cols:
             x[c] = x[c].to_numpy(dtype=float) * w

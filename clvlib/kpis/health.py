@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.kpis.common import (as_ns, book_pairs, check_months, month_ends, month_index, month_indexes, month_labels,
+from clvlib.kpis.common import (as_ns, books, check_months, month_ends, month_index, month_indexes, month_labels,
                                 months_of, over_windows, ratio, require, rollup, to_long)
 
 PARTS = ("regularity", "complaints", "receivables", "nps")
@@ -151,11 +151,12 @@ def _latest_nps(nps_table, q, lost_after_days) -> np.ndarray:
 
 
 def health_score(orders, owners, reps, months, weights: dict, nps_table=None, complaints=None, as_of=None,
-                 lost_after_days: int = 365) -> pd.DataFrame:
+                 lost_after_days: int = 365, pairs=None) -> pd.DataFrame:
     """``health_score`` (0-100) of each active customer (see the module's formula; ``health_formula``
     prints it), and of each rep's, team's and the company's book: the share-weighted mean over its
     active customers. Customer rows also carry the parts (``health_regularity``, ...); every level has
-    ``overdue_receivables`` (past due and unpaid at the month end)."""
+    ``overdue_receivables`` (past due and unpaid at the month end). ``pairs``: the book, when already
+    computed (:func:`common.books`)."""
     months = check_months(months)
     p = health_parts(orders, months, nps_table, complaints, as_of, lost_after_days)
     w = np.array([float(weights.get(k, 0.0)) for k in PARTS])
@@ -167,7 +168,7 @@ def health_score(orders, owners, reps, months, weights: dict, nps_table=None, co
     scored = p["health_score"].notna()
     values = p.assign(scored=scored.astype(float), score_sum=p["health_score"].fillna(0.0),
                       overdue_receivables=p["overdue"])
-    pairs = book_pairs(owners, reps, months, as_of=as_of) if owners is not None else None
+    pairs = books(owners, reps, months, as_of, pairs)
     wide = rollup(values, pairs, ["scored", "score_sum", "overdue_receivables"])
     wide["health_score"] = ratio(wide["score_sum"], wide["scored"])
     cust = p.rename(columns={"customer_id": "id", "overdue": "overdue_receivables",

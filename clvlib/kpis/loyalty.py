@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.kpis.common import (DAYS_PER_MONTH, book_pairs, calendar_end, check_months, month_ends,
+from clvlib.kpis.common import (DAYS_PER_MONTH, book_pairs, books, calendar_end, check_months, month_ends,
                                 month_index, month_label, months_of, over_windows, ratio, require, rollup, to_long)
 
 
@@ -29,14 +29,15 @@ def _window_days(days: pd.DataFrame, months, lag: int = 0) -> pd.DataFrame:
     return w.assign(month=w["mi"].map(labels)).drop(columns="mi")
 
 
-def repurchase_rate(orders, owners, reps, months, as_of=None) -> pd.DataFrame:
+def repurchase_rate(orders, owners, reps, months, as_of=None, pairs=None) -> pd.DataFrame:
     """``repurchase_rate``: of the customers with an invoice in the 12 months ending at the month end,
     the share with invoices on two or more distinct days in those months (book at the month end,
-    share-weighted). Also ``buyers_12m`` and ``repeat_buyers_12m``."""
+    share-weighted). Also ``buyers_12m`` and ``repeat_buyers_12m``. ``pairs``: the book, when already
+    computed (:func:`common.books`)."""
     months = check_months(months)
     w = _window_days(invoice_days(orders), months)
     values = w.assign(buyers=1.0, repeat_buyers=(w["days"] >= 2).astype(float))
-    wide = rollup(values, book_pairs(owners, reps, months, as_of=as_of), ["buyers", "repeat_buyers"])
+    wide = rollup(values, books(owners, reps, months, as_of, pairs), ["buyers", "repeat_buyers"])
     wide["repurchase_rate"] = ratio(wide["repeat_buyers"], wide["buyers"])
     wide = wide.rename(columns={"buyers": "buyers_12m", "repeat_buyers": "repeat_buyers_12m"})
     return to_long(wide, ["repurchase_rate", "buyers_12m", "repeat_buyers_12m"])
@@ -108,19 +109,20 @@ def customer_lifespans(customers: pd.DataFrame, months, as_of=None, lost_after_d
     return out[(out["active"] + out["lost"]) > 0].reset_index(drop=True)
 
 
-def lifespan_months(customers, owners, reps, months, as_of=None, lost_after_days: int = 365) -> pd.DataFrame:
+def lifespan_months(customers, owners, reps, months, as_of=None, lost_after_days: int = 365,
+                    pairs=None) -> pd.DataFrame:
     """``lifespan_months``: average customer lifespan in months (of 365.25/12 days) over the customers
     active at the month end or lost in the last 12 months: observed (first to last invoice) for the
     lost, age (first invoice to month end) + the purchase model's ``expected_remaining_months`` for the
     active. Book at the month end, share-weighted; missing when a needed expectation is missing (no
     purchase model). Also ``lifespan_observed_months`` (the lost customers only — a simple indicator
     that needs no model), ``active_customers`` and ``lost_customers_12m``; customer rows carry each
-    customer's own lifespan."""
+    customer's own lifespan. ``pairs``: the book, when already computed (:func:`common.books`)."""
     months = check_months(months)
     lives = customer_lifespans(customers, months, as_of, lost_after_days)
     values = lives.assign(n=1.0, known=lives["lifespan"].notna().astype(float),
                           life=lives["lifespan"].fillna(0.0), obs=lives["observed"].fillna(0.0))
-    pairs = book_pairs(owners, reps, months, as_of=as_of) if owners is not None else None
+    pairs = books(owners, reps, months, as_of, pairs)
     wide = rollup(values, pairs, ["n", "known", "life", "active", "lost", "obs"])
     complete = np.isclose(wide["known"], wide["n"])
     wide["lifespan_months"] = np.where(complete, ratio(wide["life"], wide["n"]), np.nan)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from clvlib.kpis.common import (book_pairs, check_months, month_ends, month_index, month_labels, months_of,
+from clvlib.kpis.common import (books, check_months, month_ends, month_index, month_labels, months_of,
                                 over_windows, ratio, require, rollup, to_long)
 
 NPS_MEASURES = ["nps", "nps_responses", "nps_low", "nps_high", "nps_few_responses"]
@@ -55,15 +55,17 @@ def responses_12m(nps_table: pd.DataFrame, months, as_of=None) -> pd.DataFrame:
     return w.assign(month=month_labels(w["mi"])).drop(columns="mi")
 
 
-def nps(nps_table, owners, reps, months, as_of=None, level: float = 0.9, min_responses: int = 30) -> pd.DataFrame:
+def nps(nps_table, owners, reps, months, as_of=None, level: float = 0.9, min_responses: int = 30,
+        pairs=None) -> pd.DataFrame:
     """``nps`` (-100 ... 100) from the responses of the last 12 months of the customers in the book at
     the month end (share-weighted: a response of a co-owned account counts 0.5 for each owner);
     ``nps_responses`` their number; ``nps_low`` / ``nps_high`` the adjusted Wald interval at ``level``
     (Rocks 2016); ``nps_few_responses`` = 1 when there are fewer than ``min_responses`` responses (the
-    NPS is then unreliable and the report says so), else 0. The company counts every response."""
+    NPS is then unreliable and the report says so), else 0. The company counts every response.
+    ``pairs``: the book, when already computed (:func:`common.books`)."""
     months = check_months(months)
     values = responses_12m(nps_table, months, as_of)
-    pairs = book_pairs(owners, reps, months, as_of=as_of) if owners is not None else None
+    pairs = books(owners, reps, months, as_of, pairs)
     wide = rollup(values, pairs, ["promoters", "passives", "detractors", "responses"])
     wide["nps"] = 100.0 * ratio(wide["promoters"] - wide["detractors"], wide["responses"])
     wide["nps_low"], wide["nps_high"] = nps_interval(wide["promoters"], wide["detractors"], wide["responses"], level)

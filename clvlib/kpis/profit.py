@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clvlib.kpis.common import book_pairs, check_months, month_index, month_label, months_of, over_windows, \
+from clvlib.kpis.common import books, check_months, month_index, month_label, months_of, over_windows, \
     ratio, require, rollup, to_long
 
 
@@ -17,18 +17,20 @@ def margin_by_customer_12m(orders: pd.DataFrame, months) -> pd.DataFrame:
     return w.assign(month=w["mi"].map(month_label)).drop(columns="mi")
 
 
-def a_share_of_profit(orders, tiers, owners, reps, months, as_of=None, top_tier: str = "A") -> pd.DataFrame:
+def a_share_of_profit(orders, tiers, owners, reps, months, as_of=None, top_tier: str = "A",
+                      pairs=None) -> pd.DataFrame:
     """``a_share_of_profit``: the share of the last 12 months' gross margin that came from customers in
     tier ``top_tier`` (A) at the month end (the article: high-CLV customers gave 60 % of profit). Book at
     the month end, share-weighted; the company counts every customer. A customer without a tier counts
-    in the total only. May exceed 1 when the other tiers lose money. Also ``a_gross_margin_12m``."""
+    in the total only. May exceed 1 when the other tiers lose money. Also ``a_gross_margin_12m``.
+    ``pairs``: the book, when already computed (:func:`common.books`)."""
     months = check_months(months)
     require(tiers, "tiers", ["month", "customer_id", "tier"])
     gm = margin_by_customer_12m(orders, months)
     t = tiers[tiers["month"].isin(months)][["month", "customer_id", "tier"]]
     x = gm.merge(t, on=["month", "customer_id"], how="left")
     x["a_margin"] = x["gross_margin"].where(x["tier"] == top_tier, 0.0)
-    pairs = book_pairs(owners, reps, months, as_of=as_of) if owners is not None else None
+    pairs = books(owners, reps, months, as_of, pairs)
     wide = rollup(x, pairs, ["gross_margin", "a_margin"])
     wide["a_share_of_profit"] = ratio(wide["a_margin"], wide["gross_margin"])
     return to_long(wide.rename(columns={"a_margin": "a_gross_margin_12m"}), ["a_share_of_profit", "a_gross_margin_12m"])
