@@ -573,3 +573,36 @@ def test_month_codes_of_a_column_parse_each_label_once_and_reject_a_bad_one():
     assert month_indexes(s.iloc[:0]).empty and month_labels(got.iloc[:0]).empty
     with pytest.raises(ParamsError, match="got '2026-13'"):
         month_indexes(pd.Series(["2026-10", "2026-13"]))
+
+
+def test_joint_codes_join_like_a_merge_on_the_keys_with_missing_matching_missing():
+    from clvlib.kpis.common import joint_codes, shared_codes
+
+    left = pd.DataFrame({"month": ["2026-01", "2026-02", "2026-01", None], "customer_id": ["A", "A", "B", "A"],
+                         "v": [1.0, 2.0, 3.0, 4.0]})
+    right = pd.DataFrame({"month": ["2026-02", "2026-01", "2026-01", None, "2026-03"],
+                          "customer_id": ["A", "A", "C", "A", "A"], "w": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    want = left.merge(right, on=["month", "customer_id"])
+    for a, b in ((left, right), tuple(shared_codes("customer_id", [left, right]))):
+        ka, kb = joint_codes(a, b, ["month", "customer_id"])
+        got = a.assign(_k=ka).merge(b.drop(columns=["month", "customer_id"]).assign(_k=kb), on="_k")
+        assert got[["v", "w"]].values.tolist() == want[["v", "w"]].values.tolist() == [[1.0, 20.0], [2.0, 10.0],
+                                                                                      [4.0, 40.0]]
+    coded = shared_codes("customer_id", [left, None, right])
+    assert coded[1] is None and coded[0]["customer_id"].dtype == coded[2]["customer_id"].dtype
+    assert list(coded[0]["customer_id"].cat.categories) == ["A", "B", "C"]
+
+
+def test_kpis_do_not_depend_on_the_text_dtype_of_the_ids_and_give_ids_back_as_text():
+    o, cr, cust, owners, tiers = bridge_case()
+    args = dict(months=["2026-02", "2026-03"], as_of="2026-03-31")
+    plain = kpis.compute_kpis(o, cr, make_reps(), cust, owners, tiers, **args)
+    nullable = {"customer_id": "string", "rep_id": "string"}
+    typed = kpis.compute_kpis(*(t.astype({c: d for c, d in nullable.items() if c in t.columns})
+                                for t in (o, cr, make_reps(), cust, owners, tiers)), **args)
+    pd.testing.assert_frame_equal(plain.table, typed.table)
+    pd.testing.assert_frame_equal(plain.bridge, typed.bridge)
+    pd.testing.assert_frame_equal(plain.events, typed.events)
+    for df in (plain.bridge, plain.events):
+        assert df["customer_id"].dtype == "str" and df["rep_id"].dtype == "str"
+    assert plain.table["id"].dtype == "str" and set(plain.bridge["customer_id"]) <= {"C1", "C2", "C3", "C4", "C5"}

@@ -91,8 +91,6 @@ def compute_kpis(orders, credit, reps, customers, owners, tiers, months, *, as_o
     months = check_months(months)
     weights = dict(health_weights or DEFAULT_HEALTH_WEIGHTS)
     fb = _fallback(customers, fallback)
-    text = {c: t[c].dtype for c, t in (("customer_id", customers), ("rep_id", owners))
-            if t is not None and c in t.columns}
     orders, customers, owners, tiers, nps_table, complaints = shared_codes(
         "customer_id", [orders, customers, owners, tiers, nps_table, complaints])
     reps, credit, owners = shared_codes("rep_id", [reps, credit, owners])
@@ -122,7 +120,8 @@ def compute_kpis(orders, credit, reps, customers, owners, tiers, months, *, as_o
     ev = events(orders, credit, owners, customers, tiers, months, as_of, lost_after_days)
     notes = _notes(months, customers, owners, bridged, nps_table, tiers, fb)
     notes += _few_responses(table, months[-1], nps_min_responses)
-    return KpiResult(table=table, bridge=as_text(lines, text), events=as_text(ev, text), catalogue=kpi_catalogue(fb),
+    return KpiResult(table=table, bridge=as_text(lines, ["customer_id", "rep_id"]),
+                     events=as_text(ev, ["customer_id", "rep_id"]), catalogue=kpi_catalogue(fb),
                      health_formula=health_formula(weights), notes=notes, fallback=fb)
 
 

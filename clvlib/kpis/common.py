@@ -78,10 +78,11 @@ def shared_codes(column: str, tables: list) -> list:
             for t in tables]
 
 
-def as_text(df: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
-    """``df`` with its categorical columns named in ``dtypes`` back in the dtype given (the inputs' own)."""
-    cat = [c for c in dtypes if c in df.columns and isinstance(df[c].dtype, pd.CategoricalDtype)]
-    return df.assign(**{c: df[c].astype(dtypes[c]) for c in cat}) if cat else df
+def as_text(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """``df`` with its categorical ``columns`` as text again (pandas' default ``str``, missing as missing),
+    so a table's id columns have one dtype whatever the inputs' text dtypes were."""
+    cat = [c for c in columns if c in df.columns and isinstance(df[c].dtype, pd.CategoricalDtype)]
+    return df.assign(**{c: df[c].astype(str) for c in cat}) if cat else df
 
 
 def months_of(dates: pd.Series) -> np.ndarray:
@@ -203,10 +204,22 @@ def joint_codes(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> tup
     a = np.zeros(len(left), dtype=np.int64)
     b = np.zeros(len(right), dtype=np.int64)
     for k in keys:
-        codes, uniques = pd.factorize(pd.concat([left[k], right[k]], ignore_index=True), use_na_sentinel=False)
-        a = a * len(uniques) + codes[:len(left)]
-        b = b * len(uniques) + codes[len(left):]
+        (ca, cb), n = _codes_of(left[k], right[k])
+        a, b = a * n + ca, b * n + cb
     return a, b
+
+
+def _codes_of(x: pd.Series, y: pd.Series) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """Codes of ``x`` and ``y`` in one numbering (missing is a value of its own), and how many there are.
+    Each column is factorised on its own and only the distinct values are matched (for text, so no
+    column of millions of strings is copied); a shared categorical gives its codes directly."""
+    if isinstance(x.dtype, pd.CategoricalDtype) and x.dtype == y.dtype:
+        n = len(x.dtype.categories)
+        return tuple(np.where(c < 0, n, c).astype(np.int64) for c in (x.cat.codes.to_numpy(), y.cat.codes.to_numpy())), n + 1
+    cx, ux = pd.factorize(x, use_na_sentinel=False)
+    cy, uy = pd.factorize(y, use_na_sentinel=False)
+    both, uniques = pd.factorize(pd.concat([pd.Series(ux), pd.Series(uy)], ignore_index=True), use_na_sentinel=False)
+    return (both[:len(ux)][cx].astype(np.int64), both[len(ux):][cy].astype(np.int64)), len(uniques)
 
 
 def books(owners, reps, months, as_of=None, pairs=None) -> pd.DataFrame | None:

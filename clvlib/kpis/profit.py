@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clvlib.kpis.common import books, check_months, month_index, month_label, months_of, over_windows, \
+from clvlib.kpis.common import books, check_months, month_index, month_labels, months_of, over_windows, \
     ratio, require, rollup, to_long
 
 
@@ -14,7 +14,7 @@ def margin_by_customer_12m(orders: pd.DataFrame, months) -> pd.DataFrame:
     o = pd.DataFrame({"customer_id": orders["customer_id"].to_numpy(), "mi": months_of(orders["order_date"]),
                       "gross_margin": orders["gross_margin_rc"].astype(float).to_numpy()})
     w = over_windows(o, ["customer_id"], ["gross_margin"], [month_index(m) for m in check_months(months)])
-    return w.assign(month=w["mi"].map(month_label)).drop(columns="mi")
+    return w.assign(month=month_labels(w["mi"])).drop(columns="mi")
 
 
 def a_share_of_profit(orders, tiers, owners, reps, months, as_of=None, top_tier: str = "A",
