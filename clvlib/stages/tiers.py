@@ -38,6 +38,11 @@ class Tiers:
         t = self.tiers[self.tiers["month"] == month]
         return t.set_index("customer_id")["tier"]
 
+    def by_month(self) -> dict[str, pd.Series]:
+        """:meth:`month` of every month end, from one pass over the table."""
+        return {m: g.set_index("customer_id")["tier"]
+                for m, g in self.tiers.groupby("month", sort=True, observed=True)}
+
     @property
     def model(self) -> dict:
         """The model in force at the period (``CustomerTiers.to_json``)."""
@@ -61,13 +66,14 @@ def _migration(tiers: Tiers, months: list[str]) -> pd.DataFrame:
 def _stability(tiers: Tiers, months: list[str]) -> dict:
     from clvlib.tiers import population_stability_index, share_changed
 
-    now, out = tiers.month(months[-1]), {}
+    by_month = tiers.by_month()
+    now, out = by_month[months[-1]], {}
     for name, k in (("previous_month", 2), ("twelve_months_ago", 13)):
         if len(months) >= k:
-            before = tiers.month(months[-k])
+            before = by_month[months[-k]]
             out[f"share_changed_{name}"] = share_changed(before, now)
             out[f"psi_{name}"] = population_stability_index(before, now, labels=tiers.labels)
-    pairs = [share_changed(tiers.month(a), tiers.month(b)) for a, b in zip(months, months[1:])]
+    pairs = [share_changed(by_month[a], by_month[b]) for a, b in zip(months, months[1:])]
     out["worst_month_share_kept"] = 1 - max(pairs) if pairs else float("nan")
     out["silhouette"] = tiers.models[-1]["model"].get("silhouette_") if tiers.models else None
     return out

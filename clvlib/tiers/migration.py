@@ -99,10 +99,11 @@ def migration_matrix(prev, curr, labels=None, normalize: bool = False) -> pd.Dat
 def share_changed(prev, curr) -> float:
     """Share of the customers tiered in both months whose tier changed (NaN when none are in both)."""
     p, c = _tiers(prev, "previous"), _tiers(curr, "current")
-    both = p.index.intersection(c.index)
-    if len(both) == 0:
+    pos = p.index.get_indexer(c.index)          # ids are unique in each (checked): one lookup, no re-sorting
+    both = pos >= 0
+    if not both.any():
         return float("nan")
-    return float((p.reindex(both) != c.reindex(both)).mean())
+    return float((p.to_numpy()[pos[both]] != c.to_numpy()[both]).mean())
 
 
 def population_stability_index(prev, curr, labels=None, epsilon: float = PSI_EPSILON) -> float:
