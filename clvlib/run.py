@@ -616,8 +616,11 @@ def _execute_all(nbs, staging: Path, parameters: dict, cwd: Path, stop: _Stop, w
     for th in threads:
         th.start()
     try:
-        while not all(ev.is_set() for ev in done.values()) or builder.is_alive():
-            time.sleep(0.1)
+        # a signal while waiting is only noted (stop.pending) and raised when the wait ends, within 0.1 s:
+        # never inside threading's own code (Thread.is_alive, Event), where an exception can break it
+        with stop.deferred():
+            while (not all(ev.is_set() for ev in done.values()) or builder.is_alive()) and stop.pending is None:
+                time.sleep(0.1)
     except Interrupted:
         with stop.deferred():
             deadline = time.monotonic() + 10

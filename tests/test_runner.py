@@ -291,7 +291,7 @@ def test_a_signal_stops_the_run_in_one_line_and_removes_its_staging(tmp_path, ti
     kernel = int(next(reports.glob(".staging/*/kernel.pid")).read_text())
     proc.send_signal(getattr(signal, signame))
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == code
+    assert proc.returncode == code, err
     assert err.count("\n") == 1 and err.startswith(f"clvlib: interrupted by {signame} — the run of 2025-06 was "
                                                     "stopped and its staging folder removed")
     assert list((reports / ".staging").iterdir()) == [] and not (reports / "2025-06").exists()
