@@ -591,6 +591,8 @@ def test_joint_codes_join_like_a_merge_on_the_keys_with_missing_matching_missing
     coded = shared_codes("customer_id", [left, None, right])
     assert coded[1] is None and coded[0]["customer_id"].dtype == coded[2]["customer_id"].dtype
     assert list(coded[0]["customer_id"].cat.categories) == ["A", "B", "C"]
+    numbers = [left.assign(customer_id=[1, 1, 2, 1]), right.assign(customer_id=[1, 1, 3, 1, 1])]
+    assert all(a is b for a, b in zip(shared_codes("customer_id", numbers), numbers))      # not text: as they are
 
 
 def test_kpis_do_not_depend_on_the_text_dtype_of_the_ids_and_give_ids_back_as_text():

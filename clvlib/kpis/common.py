@@ -67,12 +67,14 @@ def shared_codes(column: str, tables: list) -> list:
 
     The KPI stage joins tables of millions of rows on customer and rep ids; on one shared categorical
     pandas joins, groups and maps on integer codes instead of hashing text, row by row. Tables without
-    the column (or ``None``) come back unchanged; :func:`to_long` and :func:`as_text` turn ids back into text.
+    the column (or ``None``) come back unchanged, and all of them when the ids are not all text;
+    :func:`to_long` and :func:`as_text` turn ids back into text.
     """
     have = [t for t in tables if t is not None and column in t.columns]
-    if not have:
-        return list(tables)
-    values = pd.concat([pd.Series(t[column].dropna().unique()).astype(str) for t in have], ignore_index=True)
+    distinct = [pd.Series(t[column].dropna().unique()) for t in have]
+    if not have or not all(pd.api.types.is_string_dtype(d) for d in distinct):   # object: every value a str
+        return list(tables)               # ids that are not all text (numbers, mixed) are left as they are
+    values = pd.concat(distinct, ignore_index=True).astype(str)
     dtype = pd.CategoricalDtype(values.drop_duplicates().sort_values(ignore_index=True))
     return [t if t is None or column not in t.columns else t.assign(**{column: t[column].astype(dtype)})
             for t in tables]
@@ -215,10 +217,12 @@ def _codes_of(x: pd.Series, y: pd.Series) -> tuple[tuple[np.ndarray, np.ndarray]
     column of millions of strings is copied); a shared categorical gives its codes directly."""
     if isinstance(x.dtype, pd.CategoricalDtype) and x.dtype == y.dtype:
         n = len(x.dtype.categories)
-        return tuple(np.where(c < 0, n, c).astype(np.int64) for c in (x.cat.codes.to_numpy(), y.cat.codes.to_numpy())), n + 1
+        codes = (np.where(c < 0, n, c).astype(np.int64) for c in (x.cat.codes.to_numpy(), y.cat.codes.to_numpy()))
+        return tuple(codes), n + 1
     cx, ux = pd.factorize(x, use_na_sentinel=False)
     cy, uy = pd.factorize(y, use_na_sentinel=False)
-    both, uniques = pd.factorize(pd.concat([pd.Series(ux), pd.Series(uy)], ignore_index=True), use_na_sentinel=False)
+    distinct = pd.concat([pd.Series(ux), pd.Series(uy)], ignore_index=True)
+    both, uniques = pd.factorize(distinct, use_na_sentinel=False)
     return (both[:len(ux)][cx].astype(np.int64), both[len(ux):][cy].astype(np.int64)), len(uniques)
 
 
