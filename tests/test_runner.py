@@ -285,10 +285,17 @@ def test_a_signal_stops_the_run_in_one_line_and_removes_its_staging(tmp_path, ti
               f"notebooks_dir=Path({str(tiny)!r}))\n"
               "sys.exit(cli.main(['run', '--period', '2025-06']))\n")
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def kernel_pid():            # the notebook writes it: wait until it is there *and* written
+        text = "".join(p.read_text() for p in reports.glob(".staging/*/kernel.pid"))
+        return int(text) if text.strip().isdigit() else None
+
     deadline = time.monotonic() + 60
-    while not list(reports.glob(".staging/*/kernel.pid")) and time.monotonic() < deadline and proc.poll() is None:
+    while kernel_pid() is None and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
-    kernel = int(next(reports.glob(".staging/*/kernel.pid")).read_text())
+    kernel = kernel_pid()
+    if kernel is None:
+        proc.kill()
+        pytest.fail(f"the notebook did not start within 60 s: {proc.communicate()}")
     proc.send_signal(getattr(signal, signame))
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
