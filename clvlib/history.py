@@ -138,16 +138,24 @@ def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as
 # ------------------------------------------------------------------ long storage
 def to_long(wide: pd.DataFrame, level: str, id_col: str, measures) -> pd.DataFrame:
     """``month, level, id, measure, value`` rows from a wide table (dates stored as days since 1970)."""
-    parts = []
+    measures = list(measures)
+    if not measures:
+        return pd.DataFrame(columns=LONG)
+    values = []
     for m in measures:
         v = wide[m]
         if pd.api.types.is_datetime64_any_dtype(v):
             v = (v - pd.Timestamp("1970-01-01")).dt.days.astype(float)
-        parts.append(pd.DataFrame({"month": wide["month"].to_numpy(), "id": wide[id_col].to_numpy(),
-                                   "measure": m, "value": pd.to_numeric(v).to_numpy(dtype=float)}))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LONG)
-    out.insert(1, "level", level)
-    return out[LONG]
+        values.append(pd.to_numeric(v).to_numpy(dtype=float))
+    n, k = len(wide), len(measures)
+
+    def repeated(col):      # the column once per measure, as text, without a round trip through Python objects
+        return pd.concat([wide[col].astype(str)] * k, ignore_index=True)
+
+    return pd.DataFrame({"month": repeated("month"), "level": pd.Series(level, index=range(n * k), dtype=str),
+                         "id": repeated(id_col),
+                         "measure": pd.Series(np.repeat(np.array(measures, dtype=object), n), dtype=str),
+                         "value": np.concatenate(values)})[LONG]
 
 
 def from_long(long: pd.DataFrame, id_col: str, dates=()) -> pd.DataFrame:
