@@ -28,7 +28,7 @@ import pandas as pd
 from clvlib.kpis.bridge import (BRIDGE_COLUMNS, EVENT_COLUMNS, book_clv, bridge_between, bridge_lines, bridge_months,
                                 clv_bridge, events, lost_events)
 from clvlib.kpis.collaboration import collaboration, handovers
-from clvlib.kpis.common import (LONG_COLUMNS, as_text, book_pairs, check_months, month_ends, month_index, month_label,
+from clvlib.kpis.common import (LONG_COLUMNS, as_text, books, check_months, month_ends, month_index, month_label,
                                 shared_codes, to_long)
 from clvlib.kpis.definitions import DEFINITIONS, MODEL_KPIS, kpi_catalogue
 from clvlib.kpis.health import health_formula, health_score
@@ -94,7 +94,7 @@ def compute_kpis(orders, credit, reps, customers, owners, tiers, months, *, as_o
     orders, customers, owners, tiers, nps_table, complaints = shared_codes(
         "customer_id", [orders, customers, owners, tiers, nps_table, complaints])
     reps, credit, owners = shared_codes("rep_id", [reps, credit, owners])
-    book = book_pairs(owners, reps, months, as_of=as_of) if owners is not None else None
+    book = books(owners, reps, months, as_of)          # built once for the KPIs that weight by the book
     sales = sales_12m(orders, credit, reps, months)
     parts = [to_long(sales, [c for c in sales.columns if c not in ("month", "level", "id")]),
              new_customers_12m(orders, credit, reps, months),
