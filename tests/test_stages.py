@@ -140,3 +140,17 @@ def test_a_refresh_rebuilds_the_later_stages_that_add_to_its_file(tmp_path, monk
     assert load_a(wb.data_dir) == {"a": 1}
     assert not wb.is_fresh("toy_b") and not _wb(tmp_path).is_fresh("toy_b")    # also for another notebook
     assert wb.stage("toy_b") == 2 and load_a(wb.data_dir) == {"a": 1, "b": 2}
+
+
+def test_the_intake_is_the_same_in_memory_and_read_back(demo_params, tmp_path):
+    """Every canonical table has its columns' dtypes whichever way it was made: built in this process or
+    read back from its Parquet file (split lines added on load and the quotas' months included)."""
+    from clvlib.sources import load_inputs
+    from clvlib.stages import intake
+
+    built = load_inputs(demo_params)
+    intake.save(built, tmp_path)
+    back = intake.load(tmp_path)
+    for name, df in built.tables.items():
+        pd.testing.assert_frame_equal(df, back.tables[name], check_exact=True, obj=name)
+    assert str(built.tables["order_splits"]["share"].dtype) == "float64"

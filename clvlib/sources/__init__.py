@@ -34,6 +34,7 @@ from clvlib.sources.readers import FIELDS, FILE, FORMULA, HEADER, PROBLEM, ROW, 
 from clvlib.sources.reasons import Note
 from clvlib.sources.repairs import RULES as REPAIR_RULES, Repairs, summary as repair_summary
 from clvlib.sources.spec import NAME_LOOKUPS, Sources, TableSource, load_sources, norm
+from clvlib.sources.parse import STRING
 from clvlib.sources.validate import (RAW_TEXT, Quarantine, duplicates, isin, link, ownership_overlaps,
                                      resolve_names, set_aside_where, split_sums, to_canonical)
 
@@ -73,10 +74,23 @@ def write_repairs(inputs: Inputs, folder) -> Path:
     return safe_csv(inputs.repairs, Path(folder) / "repairs.csv")
 
 
+#: the dtype of each column kind in a canonical table (``contract``: id, text, code and month are text)
+KIND_DTYPES = {"date": "datetime64[ns]", "money": "float64", "number": "float64", "int": "Int64"}
+
+
 def _empty(table: contract.Table) -> pd.DataFrame:
-    df = pd.DataFrame({c.name: pd.Series(dtype="datetime64[ns]" if c.kind == "date" else
-                                         float if c.kind in ("money", "number") else object)
-                       for c in table.columns})
+    return pd.DataFrame({c.name: pd.Series(dtype=KIND_DTYPES.get(c.kind, STRING)) for c in table.columns})
+
+
+def _typed(df: pd.DataFrame, table: contract.Table) -> pd.DataFrame:
+    """Every column in its kind's dtype (``KIND_DTYPES``, text as pyarrow strings), the ``origin`` of the
+    split lines as text too: a table is then the same in memory as read back from its Parquet file,
+    whichever rows made it (rows added on load, an empty table). Only columns that are not already of
+    that dtype are converted; values are never changed."""
+    for name, kind in [(c.name, c.kind) for c in table.columns] + [("origin", "text")]:
+        dtype = pd.api.types.pandas_dtype(KIND_DTYPES.get(kind, STRING))
+        if name in df and df[name].dtype != dtype:
+            df[name] = df[name].astype(dtype)
     return df
 
 
@@ -415,7 +429,7 @@ class _Intake:
         if name not in self.canon:
             df = _empty(tdef)
             if n_added:
-                df = pd.concat([df.assign(origin=pd.Series(dtype=object)), added], ignore_index=True)
+                df = _typed(pd.concat([df.assign(origin=pd.Series(dtype=STRING)), added], ignore_index=True), tdef)
             return df, {"files": [], "rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0, "rows_repaired": 0,
                         "rows_added": n_added, "provided": False}
         pos = self.q.positions(name)
@@ -427,7 +441,7 @@ class _Intake:
             df = df.drop(columns=[FILE, ROW])
         if added is not None:
             df = pd.concat([df.assign(origin="file"), added], ignore_index=True)
-        df = df.reset_index(drop=True)
+        df = _typed(df.reset_index(drop=True), tdef)
         count = {"files": self.files[name], "rows_read": len(self.raws[name]), "rows_accepted": len(df) - n_added,
                  "rows_quarantined": n_q, "rows_repaired": self.repairs.rows(name, pos), "rows_added": n_added,
                  "provided": True}
