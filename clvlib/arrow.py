@@ -16,6 +16,9 @@ def _as_arrow(x) -> pa_.Array:
     if hasattr(arr, "_pa_array"):
         a = arr._pa_array
         return a.combine_chunks() if isinstance(a, pa_.ChunkedArray) else a
+    values = np.asarray(x)
+    if values.dtype.kind in "iu":       # integer codes (the history's ids): no detour through Python objects
+        return pa_.array(values)
     return pa_.array(np.asarray(x, dtype=object), from_pandas=True)
 
 
@@ -32,7 +35,8 @@ def isin(values, members) -> np.ndarray:
     if not len(right):
         return np.zeros(len(left), dtype=bool)
     if left.type != right.type:
-        left, right = pc.cast(left, pa_.large_string()), pc.cast(right, pa_.large_string())
+        common = pa_.int64() if pa_.types.is_integer(left.type) and pa_.types.is_integer(right.type) else pa_.large_string()
+        left, right = pc.cast(left, common), pc.cast(right, common)
     if len(right) > 4 * len(left):
         right = pc.unique(pc.filter(right, pc.fill_null(pc.is_in(right, value_set=pc.unique(left)), False)))
     else:

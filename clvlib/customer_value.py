@@ -73,6 +73,8 @@ def occasions(orders: pd.DataFrame, value: str = "gross_margin") -> pd.DataFrame
         m = pd.merge_asof(left, right, on="order_date", by="customer_id", direction="backward")
         add = m.dropna(subset=["order_id"]).groupby("order_id")[col].sum()
         inv[col] = inv[col] + inv["order_id"].map(add).fillna(0.0)
+    inv[col] = inv[col].to_numpy(dtype=float, na_value=np.nan)   # NumPy floats: a map over text ids gives Arrow
+    # doubles, whose means round differently
     return inv.rename(columns={"order_date": "date", col: "value"})[["customer_id", "date", "value", "order_id"]]
 
 
@@ -289,7 +291,8 @@ def _table(summary, occ, owners, mean_value, columns: dict) -> pd.DataFrame:
 
 def _books_without_interval(table, owners) -> pd.DataFrame:
     """Per rep's book: customers and CLV total (shares applied), no interval."""
-    g = owners.merge(table[["customer_id", "clv"]], on="customer_id")
+    g = owners.assign(customer_id=owners["customer_id"].astype(str)).merge(table[["customer_id", "clv"]],
+                                                                            on="customer_id")   # the table's ids are text
     books = (g.assign(clv=g["clv"] * g["share"]).groupby("rep_id")
              .agg(n_customers=("customer_id", "nunique"), clv=("clv", "sum")).reset_index())
     books["clv_low"] = books["clv_high"] = books["clv_median"] = np.nan

@@ -76,3 +76,45 @@ def test_history_is_stored_long_and_reloads(wb, hist):
     a = hist.customers[cols].sort_values(["month", "customer_id"]).reset_index(drop=True)
     b = back.customers[cols].sort_values(["month", "customer_id"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+def test_the_refits_on_integer_ids_equal_those_on_the_text(wb, hist):
+    """The history refits on ``Coded`` orders (integer ids): the same table and books, to the last bit."""
+    from clvlib import customer_value as cv
+    from clvlib.attribution import current_owners
+
+    orders, own = wb.orders(), wb.table("ownership")
+    c = h.Coded.of(orders, own)
+    end = h.month_end(hist.months[-7])
+    kw = dict(holdout=False, intervals=False, lookback=False)
+    text = cv.build(h.known_on(orders, end), own[own["valid_from"] <= end], end, wb.params["clv"], **kw)
+    coded = cv.build(h.known_on(c.orders, end), c.ownership[c.ownership["valid_from"] <= end], end,
+                     wb.params["clv"], **kw)
+    cols = ["customer_id", *[m for m in h.MEASURES if m != "expected_remaining_months"], *h.DATES]
+    pd.testing.assert_frame_equal(c.customer_ids(coded.table)[cols], text.table[cols], check_exact=True)
+    pd.testing.assert_frame_equal(c.owners(end, h.known_on(c.orders, end)),
+                                  current_owners(own[own["valid_from"] <= end], end, h.known_on(orders, end)))
+
+
+def test_coded_ids_keep_their_order_and_missing_reps():
+    """Codes follow the ids' sorted order (ties go to the lowest id, as on the text); a missing rep stays
+    missing, so a lapsed account goes to the last rep who booked an order, not to 'no rep'."""
+    from clvlib.attribution import current_owners
+
+    orders = pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": pd.array(["C2", "C1", "C1"], dtype="string"),
+                           "rep_id": pd.array(["R9", "R2", None], dtype="string"),
+                           "order_date": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-07"]),
+                           "paid_date": pd.NaT, "doc_type": "invoice", "original_order_id": [None, None, "o9"],
+                           "amount_rc": 1.0, "gross_margin_rc": 1.0})
+    own = pd.DataFrame({"customer_id": pd.array(["C2", "C2"], dtype="string"),
+                        "rep_id": pd.array(["R10", "R1"], dtype="string"), "share": [0.5, 0.5],
+                        "valid_from": pd.to_datetime(["2025-01-01"] * 2), "valid_to": pd.NaT})
+    c = h.Coded.of(orders, own)
+    assert list(c.customers) == ["C1", "C2"] and list(c.reps) == ["R1", "R10", "R2", "R9"]
+    assert c.orders["rep_id"].isna().tolist() == [False, False, True]
+    orig = c.orders["original_order_id"]
+    assert (orig.iloc[:2] == -1).all() and orig.iloc[2] not in set(c.orders["order_id"])   # o9 is not in the log
+    got = c.owners(pd.Timestamp("2026-01-31"), c.orders)
+    want = current_owners(own, pd.Timestamp("2026-01-31"), orders)
+    pd.testing.assert_frame_equal(got, want)
+    assert got.set_index("customer_id").loc["C1", "rep_id"] == "R2"
