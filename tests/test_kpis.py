@@ -253,6 +253,27 @@ def test_expected_remaining_months_matches_a_seeded_simulation(kind):
         assert abs(pred[idx].mean() - true_months[idx].mean()) < 4 * se + 0.05
 
 
+def test_a_customers_remaining_lifetime_does_not_depend_on_who_else_is_valued():
+    """Evaluated once per distinct (frequency, T): each customer's value is the same, to the last bit,
+    alone, among 40,000 others, or with its duplicates."""
+    from clvlib.models import BetaGeoModel
+
+    rng = np.random.default_rng(3)
+    model = BetaGeoModel.from_params({"r": 0.8, "alpha": 10.0, "a": 0.6, "b": 3.0})
+    n = 40000
+    T = rng.integers(1, 700, n) / 7.0
+    x = np.minimum(rng.poisson(2.0, n), (T * 7).astype(int)).astype(float)
+    summary = pd.DataFrame({"frequency": x, "recency": np.minimum(T, x), "T": T})
+    batch = kpis.expected_remaining_months(model, summary, 120, "W").to_numpy()
+    half = kpis.expected_remaining_months(model, summary.iloc[1::2], 120, "W").to_numpy()
+    assert np.array_equal(half, batch[1::2])
+    for i in (0, 17, n - 1):
+        alone = kpis.expected_remaining_months(model, summary.iloc[[i]], 120, "W").to_numpy()
+        twice = kpis.expected_remaining_months(model, summary.iloc[[i, i, 0]], 120, "W").to_numpy()
+        assert alone[0] == batch[i] == twice[0] == twice[1]
+    assert len(np.unique(summary[["frequency", "T"]].to_numpy(), axis=0)) < n / 4    # the pairs are shared
+
+
 def test_expected_remaining_months_without_a_model_is_missing():
     s = pd.DataFrame({"frequency": [1.0], "recency": [2.0], "T": [3.0]})
     assert kpis.expected_remaining_months(None, s, 120, "W").isna().all()

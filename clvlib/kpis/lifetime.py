@@ -52,17 +52,22 @@ def _capped_exp_gamma(k, beta, H):
 
 
 def _bgnbd_alive(params, x, T, H):
+    """E[min(L, H) | alive] per customer; it depends on (x, T) only, so it is evaluated once per distinct
+    pair (customers who first bought on the same day and bought as often share it)."""
     r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
     out = np.empty(len(x))
     for xv in np.unique(x):
         p, w = _beta_nodes(a, b + xv)
         idx = np.flatnonzero(x == xv)
-        for lo in range(0, len(idx), CHUNK):
-            sl = idx[lo:lo + CHUNK]
-            beta = (alpha + T[sl])[:, None]
+        t, where = np.unique(T[idx], return_inverse=True)
+        vals = np.empty(len(t))
+        for lo in range(0, len(t), CHUNK):
+            beta = (alpha + t[lo:lo + CHUNK])[:, None]
             # E over lambda ~ Gamma(r + x, alpha + T) of min(L, H) with L ~ Exp(lambda p): rescale by p
-            vals = _capped_exp_gamma(r + xv, beta / p[None, :], H)
-            out[sl] = vals @ w
+            # a row-wise sum, not a matrix product: each customer's value then does not depend, even in
+            # the last bit, on how many others share its frequency (BLAS blocks rows differently)
+            vals[lo:lo + CHUNK] = (_capped_exp_gamma(r + xv, beta / p[None, :], H) * w).sum(axis=1)
+        out[idx] = vals[where]
     return out
 
 
