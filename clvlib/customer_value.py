@@ -99,14 +99,14 @@ def repeat_mean_value(occ: pd.DataFrame) -> pd.Series:
 
 
 def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, holdout: bool = True,
-          intervals: bool = True, lookback: bool = True) -> CustomerValue:
+          intervals: bool = True, lookback: bool = True, books: bool = True) -> CustomerValue:
     """Fit the models on ``orders`` (booked, as known on ``as_of``) and value every customer.
 
     The steps are those of the module docstring; when the models cannot be fitted the CLV is the
     simple formula over the horizon (``fallback`` says why). ``total`` is the company's CLV with the
     interval of the total over all customers, owned or not. ``intervals=False`` skips the intervals
-    (the point values are the same), ``lookback=False`` the values three months ago — the history
-    stage values every month end this way.
+    (the point values are the same), ``lookback=False`` the values three months ago, ``books=False``
+    the reps' books (``books`` is then empty) — the history stage values every month end this way.
     """
     as_of = pd.Timestamp(as_of)
     occ = occasions(orders, clv_params["value"])
@@ -119,7 +119,8 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
     except _ModelsUnusable as e:
         valued = _valued_by_simple_formula(summary, clv_params, str(e))
     table = _table(summary, occ, owners, mean_value, valued.columns)
-    books = valued.books if valued.books is not None else _books_without_interval(table, owners)
+    rep_books = (valued.books if valued.books is not None else _books_without_interval(table, owners) if books
+              else pd.DataFrame(columns=["rep_id", "n_customers", "clv", "clv_low", "clv_high", "clv_median"]))
     total = {"n_customers": len(table), "clv": float(table["clv"].sum()), **valued.total_interval}
     ho = None
     if holdout and valued.fallback is None:
@@ -133,7 +134,7 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
                 "value": clv_params["value"], "interval_level": clv_params["interval_level"],
                 "lifespan_years": valued.simple.attrs.get("lifespan_years"),
                 "churn_rate": valued.simple.attrs.get("churn_rate"), "loss_making_customers": valued.loss_making}
-    return CustomerValue(table=table, books=books, parameters=valued.parameters, purchase_model=valued.purchase,
+    return CustomerValue(table=table, books=rep_books, parameters=valued.parameters, purchase_model=valued.purchase,
                          spend_model=valued.spend, holdout=ho, settings=settings, notes=valued.notes,
                          fallback=valued.fallback, total=total)
 

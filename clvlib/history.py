@@ -180,7 +180,7 @@ def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as
             res, table = current, current.table
         else:
             res = cv.build(o_m, c.ownership[c.ownership["valid_from"] <= end], end, clv_params, holdout=False,
-                           intervals=False, lookback=False)
+                           intervals=False, lookback=False, books=False)
             table = c.customer_ids(res.table)
         snaps.append(_snapshot(table, m, res.parameters, clv_params["time_unit"], lifespan_cap_months))
         books.append(c.owners(end, o_m).assign(month=m))
