@@ -56,6 +56,7 @@ class CustomerValue:
     notes: list[str] = field(default_factory=list)
     fallback: str | None = None        # why the models could not be used (CLV is then the simple formula)
     total: dict = field(default_factory=dict)  # company total: n_customers, clv, clv_low, clv_high, clv_median
+    owners: pd.DataFrame | None = None  # each customer's owners on as_of (current_owners); not stored
 
 
 def occasions(orders: pd.DataFrame, value: str = "gross_margin") -> pd.DataFrame:
@@ -136,7 +137,7 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
                 "churn_rate": valued.simple.attrs.get("churn_rate"), "loss_making_customers": valued.loss_making}
     return CustomerValue(table=table, books=rep_books, parameters=valued.parameters, purchase_model=valued.purchase,
                          spend_model=valued.spend, holdout=ho, settings=settings, notes=valued.notes,
-                         fallback=valued.fallback, total=total)
+                         fallback=valued.fallback, total=total, owners=owners)
 
 
 class _ModelsUnusable(Exception):

@@ -123,9 +123,12 @@ class Coded:
         """``attribution.current_owners`` on ``as_of`` from the coded ``orders``, with the ids as text."""
         from clvlib.attribution import current_owners
 
-        own = current_owners(self.ownership[self.ownership["valid_from"] <= as_of], as_of, orders)
-        return own.assign(customer_id=_decoded(self.customers, own["customer_id"]),
-                          rep_id=_decoded(self.reps, own["rep_id"]))
+        return self.decoded(current_owners(self.ownership[self.ownership["valid_from"] <= as_of], as_of, orders))
+
+    def decoded(self, owners: pd.DataFrame) -> pd.DataFrame:
+        """Owners (customer_id, rep_id, share) of the coded tables with the ids as text."""
+        return owners.assign(customer_id=_decoded(self.customers, owners["customer_id"]),
+                             rep_id=_decoded(self.reps, owners["rep_id"]))
 
     def customer_ids(self, table: pd.DataFrame) -> pd.DataFrame:
         """A customer-value table of the coded orders (its ``customer_id`` the code as text) with the ids."""
@@ -177,13 +180,13 @@ def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as
         if not (o_m["doc_type"] == "invoice").any():
             continue
         if m == window[-1] and current is not None:
-            res, table = current, current.table
-        else:
+            res, table, owners = current, current.table, c.owners(end, o_m)
+        else:       # the refit looks up the owners on the same orders, ownership and day: its own are reused
             res = cv.build(o_m, c.ownership[c.ownership["valid_from"] <= end], end, clv_params, holdout=False,
                            intervals=False, lookback=False, books=False)
-            table = c.customer_ids(res.table)
+            table, owners = c.customer_ids(res.table), c.decoded(res.owners)
         snaps.append(_snapshot(table, m, res.parameters, clv_params["time_unit"], lifespan_cap_months))
-        books.append(c.owners(end, o_m).assign(month=m))
+        books.append(owners.assign(month=m))
         if res.fallback:
             fallback[m] = res.fallback
         if len(res.parameters):
