@@ -74,8 +74,8 @@ def occasions(orders: pd.DataFrame, value: str = "gross_margin") -> pd.DataFrame
         m = pd.merge_asof(left, right, on="order_date", by="customer_id", direction="backward")
         add = m.dropna(subset=["order_id"]).groupby("order_id")[col].sum()
         inv[col] = inv[col] + inv["order_id"].map(add).fillna(0.0)
-    inv[col] = inv[col].to_numpy(dtype=float, na_value=np.nan)   # NumPy floats: a map over text ids gives Arrow
-    # doubles, whose means round differently
+    # NumPy floats: a map over text ids gives Arrow doubles, whose means round differently
+    inv[col] = inv[col].to_numpy(dtype=float, na_value=np.nan)
     return inv.rename(columns={"order_date": "date", col: "value"})[["customer_id", "date", "value", "order_id"]]
 
 
@@ -121,7 +121,7 @@ def build(orders: pd.DataFrame, ownership: pd.DataFrame, as_of, clv_params, *, h
         valued = _valued_by_simple_formula(summary, clv_params, str(e))
     table = _table(summary, occ, owners, mean_value, valued.columns)
     rep_books = (valued.books if valued.books is not None else _books_without_interval(table, owners) if books
-              else pd.DataFrame(columns=["rep_id", "n_customers", "clv", "clv_low", "clv_high", "clv_median"]))
+                 else pd.DataFrame(columns=["rep_id", "n_customers", "clv", "clv_low", "clv_high", "clv_median"]))
     total = {"n_customers": len(table), "clv": float(table["clv"].sum()), **valued.total_interval}
     ho = None
     if holdout and valued.fallback is None:

@@ -97,8 +97,8 @@ class Coded:
     Customer and rep ids are numbered in the ids' sorted order, so every sort and tie-break on a code is
     the one on the text (``primary_owner``'s lowest rep, the summary's customer order); a missing id is
     NaN. Order ids are numbered too, a credit note's original with its invoice's code (missing: -1; an
-    original not in the log gets a code no order has). The 23 refits and 36 books cut, copy and group these integers instead
-    of text; ``customers`` and ``reps`` turn codes back into ids at the edges.
+    original not in the log gets a code no order has). The monthly refits and books cut, copy and group
+    these integers instead of text; ``customers`` and ``reps`` turn codes back into ids at the edges.
     """
 
     orders: pd.DataFrame       # order_id, customer_id, rep_id, order_date, paid_date, doc_type, original_order_id, values
@@ -149,6 +149,7 @@ def _nullable(codes: np.ndarray) -> np.ndarray:
 
 
 def _decoded(values: pd.Index, codes: pd.Series) -> pd.Series:
+    """The values the codes number (missing where a code is NaN), indexed like ``codes``."""
     c = codes.to_numpy()
     missing = np.isnan(c) if c.dtype.kind == "f" else np.zeros(len(c), dtype=bool)
     out = pd.Series(values.take(np.where(missing, 0, c).astype(np.int64)), index=codes.index)

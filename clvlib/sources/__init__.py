@@ -30,11 +30,11 @@ import pandas as pd
 from clvlib import contract, money
 from clvlib.errors import DataError
 from clvlib.sources import credit, reasons, sql
+from clvlib.sources.parse import STRING
 from clvlib.sources.readers import FIELDS, FILE, FORMULA, HEADER, PROBLEM, ROW, read_any, read_file, sha256
 from clvlib.sources.reasons import Note
 from clvlib.sources.repairs import RULES as REPAIR_RULES, Repairs, summary as repair_summary
 from clvlib.sources.spec import NAME_LOOKUPS, Sources, TableSource, load_sources, norm
-from clvlib.sources.parse import STRING
 from clvlib.sources.validate import (RAW_TEXT, Quarantine, duplicates, isin, link, ownership_overlaps,
                                      resolve_names, set_aside_where, split_sums, to_canonical)
 
