@@ -8,7 +8,8 @@ customer is valued with the same steps as the customer-value stage (``clvlib.cus
 without the intervals and the holdout check. The period's own month is the customer-value stage's
 result itself, so the history's last month and the report's CLV are the same numbers.
 
-Stored long (``month, level, id, measure, value``) as ``history_customer.parquet``, with the books
+Stored long (``month, level, id, measure, value``; the text columns dictionary-encoded, written one
+measure at a time by ``write_long``) as ``history_customer.parquet``, with the books
 (``history_owners.parquet``: month, customer_id, rep_id, share — also for the 12 months before the
 window, which a rep's retention needs) and the models' parameters (``history_models.parquet``).
 """
@@ -211,12 +212,7 @@ def to_long(wide: pd.DataFrame, level: str, id_col: str, measures) -> pd.DataFra
     measures = list(measures)
     if not measures:
         return pd.DataFrame(columns=LONG)
-    values = []
-    for m in measures:
-        v = wide[m]
-        if pd.api.types.is_datetime64_any_dtype(v):
-            v = (v - pd.Timestamp("1970-01-01")).dt.days.astype(float)
-        values.append(pd.to_numeric(v).to_numpy(dtype=float))
+    values = [_as_values(wide[m]) for m in measures]
     n, k = len(wide), len(measures)
 
     def repeated(col):      # the column once per measure, as text, without a round trip through Python objects
@@ -228,17 +224,103 @@ def to_long(wide: pd.DataFrame, level: str, id_col: str, measures) -> pd.DataFra
                          "value": np.concatenate(values)})[LONG]
 
 
+#: the text columns of a long file, read as Arrow dictionaries (categoricals: no text per row)
+TEXT = ["month", "level", "id", "measure"]
+
+
+def _as_values(v: pd.Series) -> np.ndarray:
+    """A measure as floats (dates as days since 1970)."""
+    if pd.api.types.is_datetime64_any_dtype(v):
+        v = (v - pd.Timestamp("1970-01-01")).dt.days.astype(float)
+    return pd.to_numeric(v).to_numpy(dtype=float)
+
+
+def _dictionary(values, n: int | None = None):
+    """An Arrow dictionary array of text: the column's distinct values once, a 32-bit code per row (or
+    one value repeated ``n`` times)."""
+    import pyarrow as pa
+
+    if n is not None:
+        codes, uniques = np.zeros(n, dtype=np.int32), pd.Index([values])
+    else:
+        codes, uniques = pd.factorize(values)
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=codes < 0),
+                                          pa.array(np.asarray(uniques.astype(str), dtype=object), pa.large_string()))
+
+
+def write_long(wide: pd.DataFrame, level: str, id_col: str, measures, path) -> None:
+    """:func:`to_long`'s rows written to Parquet one measure at a time, the text columns as dictionaries.
+
+    The long table is never whole in memory (24 month ends of a million customers and 13 measures are
+    300M rows; as text columns that alone took more memory than the machine has). Read back, the rows
+    are to_long's, with the text columns as categoricals.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    measures, n = list(measures), len(wide)
+    text = pa.dictionary(pa.int32(), pa.large_string())
+    schema = pa.schema([(c, text) for c in TEXT] + [("value", pa.float64())])
+    month, ids, level_ = _dictionary(wide["month"]), _dictionary(wide[id_col]), _dictionary(level, n)
+    names = pa.array(measures, pa.large_string())
+    with pq.ParquetWriter(path, schema) as out:
+        for j, m in enumerate(measures):
+            measure = pa.DictionaryArray.from_arrays(pa.array(np.full(n, j, dtype=np.int32)), names)
+            out.write_table(pa.table([month, level_, ids, measure, pa.array(_as_values(wide[m]))], schema=schema))
+
+
 def from_long(long: pd.DataFrame, id_col: str, dates=()) -> pd.DataFrame:
-    """The wide table back from :func:`to_long` rows of one level."""
+    """The wide table back from :func:`to_long` rows of one level, sorted by month and id, the measures
+    as columns in alphabetical order."""
     if long.empty:
         return pd.DataFrame(columns=["month", id_col])
-    wide = long.set_index(["month", "id", "measure"])["value"].unstack("measure").sort_index()
-    wide = wide.reset_index().rename(columns={"id": id_col})
-    wide.columns.name = None
+    wide = _from_blocks(long, id_col)
+    if wide is None:        # rows not in to_long's layout: the general pivot, on text (sorted as text)
+        long = long.astype({c: str for c in TEXT if isinstance(long[c].dtype, pd.CategoricalDtype)})
+        wide = long.set_index(["month", "id", "measure"])["value"].unstack("measure").sort_index()
+        wide = wide.reset_index().rename(columns={"id": id_col})
+        wide.columns.name = None
     for d in dates:
         if d in wide:
             wide[d] = pd.Timestamp("1970-01-01") + pd.to_timedelta(wide[d], unit="D")
     return wide
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and the values they number (a categorical's own, else factorised)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(), col.cat.categories
+    codes, uniques = pd.factorize(col)
+    return codes, pd.Index(uniques)
+
+
+def _from_blocks(long: pd.DataFrame, id_col: str) -> pd.DataFrame | None:
+    """The wide table of rows laid out as :func:`to_long` writes them — one block per measure, each block
+    the same (month, id) rows in the same order — by reshaping the values, no pivot; None for any other
+    layout (or duplicate rows, which the pivot reports)."""
+    m, measures = _codes(long["measure"])
+    n_rows = len(m)
+    starts = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
+    k = len(starts)
+    n = n_rows // k
+    if n * k != n_rows or not np.array_equal(starts, np.arange(k) * n) or len(np.unique(m[starts])) != k:
+        return None
+    (mo, months), (ids, id_values) = _codes(long["month"]), _codes(long["id"])
+    if (mo < 0).any() or (ids < 0).any():
+        return None
+    for b in range(1, k):
+        if not (np.array_equal(mo[b * n:(b + 1) * n], mo[:n]) and np.array_equal(ids[b * n:(b + 1) * n], ids[:n])):
+            return None
+    key = mo[:n].astype(np.int64) * len(id_values) + ids[:n]
+    if len(np.unique(key)) != n:
+        return None
+    rank_m, rank_i = np.argsort(np.argsort(months.astype(str))), np.argsort(np.argsort(id_values.astype(str)))
+    order = np.lexsort((rank_i[ids[:n]], rank_m[mo[:n]]))
+    values = long["value"].to_numpy(dtype=float).reshape(k, n)[:, order]
+    names = [str(measures[c]) for c in m[starts]]
+    cols = {name: values[j] for j, name in sorted(enumerate(names), key=lambda t: t[1])}
+    return pd.DataFrame({"month": pd.Index(months.take(mo[:n][order])).astype(str),
+                         id_col: pd.Index(id_values.take(ids[:n][order])).astype(str), **cols})
 
 
 def save(h: History, data_dir) -> None:
@@ -246,9 +328,9 @@ def save(h: History, data_dir) -> None:
     from pathlib import Path
 
     d = Path(data_dir)
-    to_long(h.customers, "customer", "customer_id", [*MEASURES, *DATES, *[c for c in h.customers.columns
-                                                                          if c not in ("month", "customer_id", *MEASURES, *DATES)]]
-            ).to_parquet(d / "history_customer.parquet", index=False)
+    measures = [c for c in (*MEASURES, *DATES) if c in h.customers] + [
+        c for c in h.customers.columns if c not in ("month", "customer_id", *MEASURES, *DATES)]
+    write_long(h.customers, "customer", "customer_id", measures, d / "history_customer.parquet")
     h.owners.to_parquet(d / "history_owners.parquet", index=False)
     h.models.to_parquet(d / "history_models.parquet", index=False)
     (d / "history.json").write_text(json.dumps({"months": h.months, "notes": h.notes, "fallback": h.fallback},
@@ -261,7 +343,7 @@ def load(data_dir) -> History:
 
     d = Path(data_dir)
     meta = json.loads((d / "history.json").read_text())
-    cust = from_long(pd.read_parquet(d / "history_customer.parquet"), "customer_id", DATES)
+    cust = from_long(pd.read_parquet(d / "history_customer.parquet", read_dictionary=TEXT), "customer_id", DATES)
     cust["customer_id"] = cust["customer_id"].astype(str)
     return History(months=meta["months"], customers=cust, owners=pd.read_parquet(d / "history_owners.parquet"),
                    models=pd.read_parquet(d / "history_models.parquet"), notes=meta["notes"],

@@ -118,3 +118,37 @@ def test_coded_ids_keep_their_order_and_missing_reps():
     want = current_owners(own, pd.Timestamp("2026-01-31"), orders)
     pd.testing.assert_frame_equal(got, want)
     assert got.set_index("customer_id").loc["C1", "rep_id"] == "R2"
+
+
+def test_the_long_file_reads_back_by_blocks_or_by_pivot_alike(tmp_path):
+    """to_long's layout is read back by reshaping; any other row order by the general pivot: the same
+    wide table either way, sorted by month and id, whether the text columns are text or categoricals."""
+    rng = np.random.default_rng(5)
+    wide = pd.DataFrame({"month": np.repeat(["2026-02", "2026-01"], 4), "customer_id": ["C9", "C10", "C2", "C1"] * 2,
+                         "clv": rng.normal(size=8), "p_alive": rng.random(8),
+                         "first_purchase": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, 8), "D")})
+    long = h.to_long(wide, "customer", "customer_id", ["p_alive", "clv", "first_purchase"])
+    long.to_parquet(tmp_path / "long.parquet", index=False)
+    as_cats = pd.read_parquet(tmp_path / "long.parquet", read_dictionary=h.TEXT)
+    assert isinstance(as_cats["id"].dtype, pd.CategoricalDtype)
+    shuffled = long.sample(frac=1.0, random_state=1)
+    want = wide.sort_values(["month", "customer_id"]).reset_index(drop=True)[["month", "customer_id", "clv",
+                                                                               "first_purchase", "p_alive"]]
+    assert h._from_blocks(long, "customer_id") is not None and h._from_blocks(shuffled, "customer_id") is None
+    for rows in (long, as_cats, shuffled, shuffled.astype({"id": "category", "month": "category"})):
+        got = h.from_long(rows, "customer_id", dates=["first_purchase"])
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+        assert list(got["customer_id"][:4]) == ["C1", "C10", "C2", "C9"]      # sorted as text
+
+
+def test_the_long_file_is_written_a_measure_at_a_time_with_to_longs_rows(tmp_path):
+    """write_long never holds the long table; the file still has exactly to_long's rows, in its order."""
+    wide = pd.DataFrame({"month": ["2026-01", "2026-01", "2026-02"], "customer_id": ["C1", "C2", "C1"],
+                         "clv": [1.5, -2.0, np.nan], "first_purchase": pd.to_datetime(["2025-03-01", "2025-05-02", "2025-03-01"])})
+    h.write_long(wide, "customer", "customer_id", ["clv", "first_purchase"], tmp_path / "long.parquet")
+    back = pd.read_parquet(tmp_path / "long.parquet")
+    assert all(isinstance(back[c].dtype, pd.CategoricalDtype) for c in h.TEXT)
+    want = h.to_long(wide, "customer", "customer_id", ["clv", "first_purchase"])
+    pd.testing.assert_frame_equal(back.astype({c: str for c in h.TEXT}), want, check_dtype=False)
+    h.write_long(wide.iloc[:0], "customer", "customer_id", [], tmp_path / "empty.parquet")
+    assert h.from_long(pd.read_parquet(tmp_path / "empty.parquet"), "customer_id").empty
