@@ -54,18 +54,48 @@ def known_on(orders: pd.DataFrame, day) -> pd.DataFrame:
 
 @dataclass
 class History:
-    """The monthly snapshots (see the module docstring)."""
+    """The monthly snapshots (see the module docstring).
+
+    Read back by :func:`load`, ``customers`` is read from its file on first use (``source``), and until
+    then :meth:`month` reads only the month asked for: a page that shows two months of a million
+    customers does not hold 24.
+    """
 
     months: list[str]
-    customers: pd.DataFrame            # month, customer_id, MEASURES..., first_purchase, last_purchase
+    customers: pd.DataFrame | None     # month, customer_id, MEASURES..., first_purchase, last_purchase
     owners: pd.DataFrame               # month, customer_id, rep_id, share
     models: pd.DataFrame               # month, model, parameter, estimate, std_error
     notes: list[str] = field(default_factory=list)
     fallback: dict = field(default_factory=dict)   # month -> why the models could not be fitted
+    source: object = field(default=None, repr=False)   # history_customer.parquet, when read back
 
     def month(self, month: str) -> pd.DataFrame:
         """One month's customers."""
+        if self.__dict__.get("_customers") is None and self.source is not None:
+            return read_customers(self.source, month)
         return self.customers[self.customers["month"] == month].reset_index(drop=True)
+
+
+def _get_customers(self) -> pd.DataFrame:
+    if self.__dict__.get("_customers") is None and self.source is not None:
+        self.__dict__["_customers"] = read_customers(self.source)
+    return self.__dict__.get("_customers")
+
+
+def _set_customers(self, value) -> None:
+    self.__dict__["_customers"] = value
+
+
+# a property set after the class is made (in the class body a dataclass would take it for the default)
+History.customers = property(_get_customers, _set_customers)
+
+
+def read_customers(path, month: str | None = None) -> pd.DataFrame:
+    """The wide customer snapshots from ``history_customer.parquet`` (only ``month``'s when given)."""
+    filters = [("month", "==", month)] if month is not None else None
+    cust = from_long(pd.read_parquet(path, read_dictionary=TEXT, filters=filters), "customer_id", DATES)
+    cust["customer_id"] = cust["customer_id"].astype(str)
+    return cust
 
 
 def purchase_model_from(parameters: pd.DataFrame):
@@ -343,11 +373,9 @@ def load(data_dir) -> History:
 
     d = Path(data_dir)
     meta = json.loads((d / "history.json").read_text())
-    cust = from_long(pd.read_parquet(d / "history_customer.parquet", read_dictionary=TEXT), "customer_id", DATES)
-    cust["customer_id"] = cust["customer_id"].astype(str)
-    return History(months=meta["months"], customers=cust, owners=pd.read_parquet(d / "history_owners.parquet"),
+    return History(months=meta["months"], customers=None, owners=pd.read_parquet(d / "history_owners.parquet"),
                    models=pd.read_parquet(d / "history_models.parquet"), notes=meta["notes"],
-                   fallback=meta["fallback"])
+                   fallback=meta["fallback"], source=d / "history_customer.parquet")
 
 
 def change(a: pd.Series, b: pd.Series) -> float:

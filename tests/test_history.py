@@ -152,3 +152,14 @@ def test_the_long_file_is_written_a_measure_at_a_time_with_to_longs_rows(tmp_pat
     pd.testing.assert_frame_equal(back.astype({c: str for c in h.TEXT}), want, check_dtype=False)
     h.write_long(wide.iloc[:0], "customer", "customer_id", [], tmp_path / "empty.parquet")
     assert h.from_long(pd.read_parquet(tmp_path / "empty.parquet"), "customer_id").empty
+
+
+def test_a_reloaded_history_reads_one_month_without_the_others(wb, hist):
+    """Read back, a month comes from the file alone; all months are read on first use of ``customers``."""
+    back = h.load(wb.data_dir)
+    m = hist.months[-2]
+    one = back.month(m)
+    assert back.__dict__.get("_customers") is None                       # nothing else was read
+    pd.testing.assert_frame_equal(one, hist.month(m)[one.columns], check_exact=True, check_dtype=False)
+    assert set(back.customers["month"]) == set(hist.months) and back.__dict__.get("_customers") is not None
+    pd.testing.assert_frame_equal(back.month(m), one, check_exact=True)
