@@ -72,7 +72,9 @@ class History:
     def month(self, month: str) -> pd.DataFrame:
         """One month's customers."""
         if self.__dict__.get("_customers") is None and self.source is not None:
-            return read_customers(self.source, month)
+            one = read_customers(self.source, month)
+            if len(one):
+                return one      # (a month with nobody: from the whole table below, with all its columns)
         return self.customers[self.customers["month"] == month].reset_index(drop=True)
 
 

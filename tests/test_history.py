@@ -163,3 +163,5 @@ def test_a_reloaded_history_reads_one_month_without_the_others(wb, hist):
     pd.testing.assert_frame_equal(one, hist.month(m)[one.columns], check_exact=True, check_dtype=False)
     assert set(back.customers["month"]) == set(hist.months) and back.__dict__.get("_customers") is not None
     pd.testing.assert_frame_equal(back.month(m), one, check_exact=True)
+    nobody = h.load(wb.data_dir).month("1999-01")
+    assert nobody.empty and list(nobody.columns) == list(back.customers.columns)
