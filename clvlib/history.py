@@ -71,15 +71,20 @@ class History:
 
     def month(self, month: str) -> pd.DataFrame:
         """One month's customers."""
-        if self.__dict__.get("_customers") is None and self.source is not None:
+        if _unread(self):
             one = read_customers(self.source, month)
             if len(one):
                 return one      # (a month with nobody: from the whole table below, with all its columns)
         return self.customers[self.customers["month"] == month].reset_index(drop=True)
 
 
+def _unread(h: History) -> bool:
+    """The customers are in the file and not read yet."""
+    return h.__dict__.get("_customers") is None and h.source is not None
+
+
 def _get_customers(self) -> pd.DataFrame:
-    if self.__dict__.get("_customers") is None and self.source is not None:
+    if _unread(self):
         self.__dict__["_customers"] = read_customers(self.source)
     return self.__dict__.get("_customers")
 
@@ -239,23 +244,6 @@ def build_history(orders: pd.DataFrame, ownership: pd.DataFrame, period: str, as
 
 
 # ------------------------------------------------------------------ long storage
-def to_long(wide: pd.DataFrame, level: str, id_col: str, measures) -> pd.DataFrame:
-    """``month, level, id, measure, value`` rows from a wide table (dates stored as days since 1970)."""
-    measures = list(measures)
-    if not measures:
-        return pd.DataFrame(columns=LONG)
-    values = [_as_values(wide[m]) for m in measures]
-    n, k = len(wide), len(measures)
-
-    def repeated(col):      # the column once per measure, as text, without a round trip through Python objects
-        return pd.concat([wide[col].astype(str)] * k, ignore_index=True)
-
-    return pd.DataFrame({"month": repeated("month"), "level": pd.Series(level, index=range(n * k), dtype=str),
-                         "id": repeated(id_col),
-                         "measure": pd.Series(np.repeat(np.array(measures, dtype=object), n), dtype=str),
-                         "value": np.concatenate(values)})[LONG]
-
-
 #: the text columns of a long file, read as Arrow dictionaries (categoricals: no text per row)
 TEXT = ["month", "level", "id", "measure"]
 
@@ -267,17 +255,47 @@ def _as_values(v: pd.Series) -> np.ndarray:
     return pd.to_numeric(v).to_numpy(dtype=float)
 
 
-def _dictionary(values, n: int | None = None):
-    """An Arrow dictionary array of text: the column's distinct values once, a 32-bit code per row (or
-    one value repeated ``n`` times)."""
+def _dictionary(codes: np.ndarray, values):
+    """An Arrow dictionary array of text: ``values`` once, a 32-bit code per row (-1: missing)."""
     import pyarrow as pa
 
-    if n is not None:
-        codes, uniques = np.zeros(n, dtype=np.int32), pd.Index([values])
-    else:
-        codes, uniques = pd.factorize(values)
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=codes < 0),
-                                          pa.array(np.asarray(uniques.astype(str), dtype=object), pa.large_string()))
+    missing = codes < 0
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=missing if missing.any() else None),
+                                          pa.array(np.asarray(pd.Index(values).astype(str), dtype=object),
+                                                   pa.large_string()))
+
+
+def _long_blocks(wide: pd.DataFrame, level: str, id_col: str, measures):
+    """The long rows of ``wide`` as one Arrow table per measure (``month, level, id, measure, value``,
+    text as dictionaries): the rows of the first measure for every row of ``wide``, then the next."""
+    import pyarrow as pa
+
+    n = len(wide)
+    month, ids = (_dictionary(*pd.factorize(wide[c])) for c in ("month", id_col))
+    level_, schema = _dictionary(np.zeros(n, dtype=np.int32), [level]), _long_schema()
+    for j, m in enumerate(measures):
+        measure = _dictionary(np.full(n, j, dtype=np.int32), measures)
+        yield pa.table([month, level_, ids, measure, pa.array(_as_values(wide[m]))], schema=schema)
+
+
+def _long_schema():
+    """The long file's columns: the text ones as dictionaries, the value a double."""
+    import pyarrow as pa
+
+    text = pa.dictionary(pa.int32(), pa.large_string())
+    return pa.schema([(c, text) for c in TEXT] + [("value", pa.float64())])
+
+
+def to_long(wide: pd.DataFrame, level: str, id_col: str, measures) -> pd.DataFrame:
+    """``month, level, id, measure, value`` rows from a wide table (dates stored as days since 1970),
+    the text columns as text — the rows :func:`write_long` writes."""
+    import pyarrow as pa
+
+    measures = list(measures)
+    if not measures:
+        return pd.DataFrame(columns=LONG)
+    long = pa.concat_tables(list(_long_blocks(wide, level, id_col, measures))).to_pandas()
+    return long.astype({c: str for c in TEXT})[LONG]
 
 
 def write_long(wide: pd.DataFrame, level: str, id_col: str, measures, path) -> None:
@@ -287,18 +305,11 @@ def write_long(wide: pd.DataFrame, level: str, id_col: str, measures, path) -> N
     300M rows; as text columns that alone took more memory than the machine has). Read back, the rows
     are to_long's, with the text columns as categoricals.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    measures, n = list(measures), len(wide)
-    text = pa.dictionary(pa.int32(), pa.large_string())
-    schema = pa.schema([(c, text) for c in TEXT] + [("value", pa.float64())])
-    month, ids, level_ = _dictionary(wide["month"]), _dictionary(wide[id_col]), _dictionary(level, n)
-    names = pa.array(measures, pa.large_string())
-    with pq.ParquetWriter(path, schema) as out:
-        for j, m in enumerate(measures):
-            measure = pa.DictionaryArray.from_arrays(pa.array(np.full(n, j, dtype=np.int32)), names)
-            out.write_table(pa.table([month, level_, ids, measure, pa.array(_as_values(wide[m]))], schema=schema))
+    with pq.ParquetWriter(path, _long_schema()) as out:
+        for block in _long_blocks(wide, level, id_col, list(measures)):
+            out.write_table(block)
 
 
 def from_long(long: pd.DataFrame, id_col: str, dates=()) -> pd.DataFrame:
